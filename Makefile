@@ -1,0 +1,47 @@
+# The README's commands. Everything installs into .venv from pyproject.toml + requirements.lock.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: run test lint typecheck format bench bench-peers clean lock
+
+$(STAMP): pyproject.toml requirements.lock
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -r requirements.lock
+	$(BIN)/python -m pip install -q --no-deps -e .
+	touch $(STAMP)
+
+## make run: serve on http://127.0.0.1:8000 (SQLite by default), migrating first
+run: $(STAMP)
+	$(BIN)/kaira serve
+
+## make test: lint, type-check, then the whole suite with branch coverage (TEST_DATABASE_URL picks the database)
+test: lint
+	$(BIN)/pytest --cov --cov-branch --cov-fail-under=90 $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+	$(BIN)/mypy
+
+format: $(STAMP)
+	$(BIN)/ruff format src tests bench
+	$(BIN)/ruff check --fix src tests bench
+
+## make bench: load benchmark of Kaira on PostgreSQL (BENCH_DATABASE_URL)
+bench: $(STAMP)
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
+
+## make bench-peers: the same read workloads against the tutorial and the raw-asyncpg ceiling
+bench-peers: $(STAMP)
+	$(BIN)/python -m bench.peers $(BENCH_ARGS)
+
+## make lock: re-pin requirements.lock after changing pyproject.toml
+lock:
+	$(BIN)/python -m pip install -q uv
+	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 -o requirements.lock
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .coverage htmlcov

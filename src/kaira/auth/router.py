@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.security import OAuth2PasswordRequestForm
+from pydantic import BaseModel
+
+from kaira.auth import service
+from kaira.auth.security import create_access_token
+from kaira.db import SessionDep
+
+router = APIRouter(prefix="/api/auth", tags=["auth"])
+
+
+class Token(BaseModel):
+    access_token: str
+    token_type: str = "bearer"
+
+
+@router.post(
+    "/token", response_model=Token, responses={401: {"description": "Incorrect username or password"}}
+)
+async def login(
+    form: Annotated[OAuth2PasswordRequestForm, Depends()], session: SessionDep, request: Request
+) -> Token:
+    """OAuth2 password flow; `username` may be the username or the email."""
+    user = await service.authenticate(session, form.username, form.password)
+    settings = request.app.state.settings
+    token = create_access_token(
+        user.id, secret=request.app.state.secret_key, expires_minutes=settings.access_token_expire_minutes
+    )
+    return Token(access_token=token)

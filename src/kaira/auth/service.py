@@ -1,0 +1,24 @@
+"""Checking a password without telling an unknown user from a wrong password."""
+
+from __future__ import annotations
+
+import anyio.to_thread
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kaira.auth.security import DUMMY_HASH, verify_password
+from kaira.errors import BadRequest, NotAuthenticated
+from kaira.users.models import User
+from kaira.users.service import find_by_login
+
+
+async def authenticate(session: AsyncSession, login: str, password: str) -> User:
+    user = await find_by_login(session, login)
+    password_hash = user.password_hash if user is not None else DUMMY_HASH
+    # Give the connection back before the slow hash: logins must not hold the pool while hashing.
+    await session.commit()
+    matches = await anyio.to_thread.run_sync(verify_password, password, password_hash)
+    if user is None or not matches:
+        raise NotAuthenticated("Incorrect username or password")
+    if not user.is_active:
+        raise BadRequest("Inactive user")
+    return user

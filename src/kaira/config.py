@@ -1,0 +1,159 @@
+"""Settings from the environment and `.env`, validated once at start-up.
+
+Every bad value must end start-up with one line naming the variable, so validation lives here and
+`ConfigError` carries a message meant for a person, not a traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
+
+MIN_SECRET_LENGTH = 32
+SECRET_KEY_FILE = ".kaira-secret-key"
+
+_ASYNC_DRIVERS = {"postgresql": "postgresql+asyncpg", "sqlite": "sqlite+aiosqlite"}
+_ACCEPTED_DRIVERS = {"postgresql+asyncpg", "sqlite+aiosqlite", *_ASYNC_DRIVERS}
+
+
+class ConfigError(Exception):
+    """A setting that cannot work; the message names the variable and what to do."""
+
+
+def parse_database_url(raw: str) -> URL:
+    """Turn the original design's `postgresql://…` or `sqlite:///…` into the async driver's URL."""
+    try:
+        url = make_url(raw)
+    except ArgumentError:
+        raise ConfigError(
+            "DATABASE_URL is malformed: expected sqlite:///FILE or postgresql://USER:PASSWORD@HOST:PORT/DB"
+        ) from None
+    if url.drivername not in _ACCEPTED_DRIVERS:
+        raise ConfigError(
+            f"DATABASE_URL has an unsupported scheme {url.drivername!r}: use sqlite:/// or postgresql://"
+        )
+    url = url.set(drivername=_ASYNC_DRIVERS.get(url.drivername, url.drivername))
+    if url.get_backend_name() == "postgresql" and not url.database:
+        raise ConfigError("DATABASE_URL names no database: add /DBNAME after the host")
+    try:
+        _ = url.port  # make_url defers port parsing; a bad port must fail here, not at first query
+    except ValueError:
+        raise ConfigError("DATABASE_URL has a port that is not a number") from None
+    return url
+
+
+def redact(url: URL) -> str:
+    """The URL as it may appear in logs and messages: never with its password."""
+    return url.render_as_string(hide_password=True)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", env_file_encoding="utf-8")
+
+    database_url: str = "sqlite:///./kaira.db"
+    secret_key: str | None = None
+    environment: Literal["development", "production", "test"] = "development"
+    access_token_expire_minutes: int = Field(default=60, ge=1, le=60 * 24 * 30)
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    sql_echo: bool = False
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+    log_format: Literal["text", "json"] = "text"
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    db_pool_size: int = Field(default=10, ge=1, le=200)
+    db_timeout_seconds: float = Field(default=2.5, gt=0, le=60)
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [origin.strip() for origin in value.split(",") if origin.strip()]
+        return value
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _no_wildcard(cls, origins: list[str]) -> list[str]:
+        if "*" in origins:
+            raise ValueError("'*' is not allowed: list the origins (tokens are credentials)")
+        return origins
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+    @property
+    def db_url(self) -> URL:
+        return parse_database_url(self.database_url)
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment == "production"
+
+    def resolved_secret_key(self) -> str:
+        """The signing key: configured, or in development one generated once and kept beside the data.
+
+        Workers and restarts must agree on the key, or every token dies with the process that signed it.
+        """
+        if self.secret_key:
+            if len(self.secret_key) < MIN_SECRET_LENGTH and self.is_production:
+                raise ConfigError(
+                    f"SECRET_KEY is too short for production: use at least {MIN_SECRET_LENGTH} characters "
+                    '(python -c "import secrets; print(secrets.token_urlsafe(48))")'
+                )
+            return self.secret_key
+        if self.is_production:
+            raise ConfigError(
+                "SECRET_KEY is not set: with ENVIRONMENT=production a secret key of at least "
+                f"{MIN_SECRET_LENGTH} characters is required"
+            )
+        return _development_key(self._data_dir() / SECRET_KEY_FILE)
+
+    def _data_dir(self) -> Path:
+        url = self.db_url
+        if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+            return Path(url.database).resolve().parent
+        return Path.cwd()
+
+
+def _development_key(path: Path) -> str:
+    """Read the key file, or create it atomically with mode 0600 (O_EXCL: concurrent workers agree)."""
+    try:
+        return path.read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text(encoding="utf-8").strip()
+    with os.fdopen(fd, "w", encoding="utf-8") as file:
+        file.write(key)
+    return key
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build settings, turning pydantic's report into one line per bad variable."""
+    try:
+        settings = Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as error:
+        first = error.errors()[0]
+        name = str(first["loc"][0]).upper() if first["loc"] else "settings"
+        raise ConfigError(f"{name} is invalid: {first['msg']}") from None
+    settings.db_url  # noqa: B018 - fail now on a bad URL, not at the first request
+    return settings
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return load_settings()

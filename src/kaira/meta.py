@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+import asyncio
+from importlib.metadata import PackageNotFoundError, version
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+
+router = APIRouter(tags=["meta"])
+
+
+def package_version() -> str:
+    try:
+        return version("kaira")
+    except PackageNotFoundError:  # pragma: no cover - only when run from a source tree never installed
+        return "0.0.0"
+
+
+@router.get("/")
+async def root() -> dict[str, str]:
+    return {"message": "Kaira: users, posts and tags", "version": package_version(), "docs": "/docs"}
+
+
+@router.get("/health", responses={503: {"description": "The database did not answer"}})
+async def health(request: Request) -> JSONResponse:
+    """Really asks the database, within the configured timeout, so a load balancer sees the truth."""
+    engine = request.app.state.engine
+    try:
+        async with asyncio.timeout(request.app.state.settings.db_timeout_seconds):
+            async with engine.connect() as connection:
+                await connection.execute(text("SELECT 1"))
+    except Exception as error:  # noqa: BLE001 - any failure means unhealthy; the reason is reported
+        reason = "timeout" if isinstance(error, TimeoutError) else type(error).__name__
+        return JSONResponse({"status": "unhealthy", "database": reason}, status_code=503)
+    return JSONResponse({"status": "healthy", "database": "ok"})

@@ -1,0 +1,92 @@
+"""Alembic driven from code, so `kaira serve` and `kaira db …` need no alembic.ini and no working directory."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from contextlib import redirect_stdout
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import text
+from sqlalchemy.engine import URL, Connection
+
+from kaira.db import make_engine
+
+# Any constant both sides agree on: instances starting together take turns to migrate.
+MIGRATION_LOCK_KEY = 0x6B61697261  # "kaira"
+TUTORIAL_REVISION = "0001"
+
+
+def alembic_config() -> Config:
+    config = Config()
+    config.set_main_option("script_location", "kaira:migrations")
+    return config
+
+
+def head_revision() -> str | None:
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+async def _run(url: URL, action: Callable[[Config], None]) -> str:
+    """Run an Alembic command on one connection, under PostgreSQL's advisory lock; return what it printed."""
+    engine = make_engine(url, for_migrations=True)
+    output = io.StringIO()
+
+    def on_connection(connection: Connection) -> None:
+        config = alembic_config()
+        config.attributes["connection"] = connection
+        config.stdout = output
+        with redirect_stdout(output):
+            action(config)
+
+    try:
+        async with engine.begin() as connection:
+            if connection.dialect.name == "postgresql":
+                await connection.execute(
+                    text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY}
+                )
+            await connection.run_sync(on_connection)
+    finally:
+        await engine.dispose()
+    return output.getvalue()
+
+
+async def upgrade(url: URL, revision: str = "head") -> str:
+    return await _run(url, lambda config: command.upgrade(config, revision))
+
+
+async def downgrade(url: URL, revision: str) -> str:
+    return await _run(url, lambda config: command.downgrade(config, revision))
+
+
+def history() -> str:
+    """The migration history; read from the scripts, so it needs no database."""
+    output = io.StringIO()
+    config = alembic_config()
+    config.stdout = output
+    command.history(config)
+    return output.getvalue()
+
+
+async def adopt(url: URL) -> str:
+    """Take over a database the original tutorial made: mark it as the tutorial's schema, then upgrade."""
+
+    def stamp_then_upgrade(config: Config) -> None:
+        command.stamp(config, TUTORIAL_REVISION)
+        command.upgrade(config, "head")
+
+    return await _run(url, stamp_then_upgrade)
+
+
+async def current_revision(url: URL) -> str | None:
+    engine = make_engine(url, for_migrations=True)
+    try:
+        async with engine.connect() as connection:
+            return await connection.run_sync(
+                lambda sync: MigrationContext.configure(sync).get_current_revision()
+            )
+    finally:
+        await engine.dispose()

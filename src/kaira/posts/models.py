@@ -1,0 +1,41 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, String, Text, false
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from kaira.db import Base, UTCDateTime, utcnow
+from kaira.tags.models import Tag, post_tags
+from kaira.users.models import User
+
+
+class Post(Base):
+    __tablename__ = "posts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    content: Mapped[str] = mapped_column(Text)
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    is_published: Mapped[bool] = mapped_column(default=False, server_default=false())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    author: Mapped[User] = relationship(back_populates="posts")
+    tags: Mapped[list[Tag]] = relationship(secondary=post_tags, order_by=Tag.name, passive_deletes=True)
+
+    # Every list is newest first (created_at, id): these serve all posts, published ones, one author's.
+    __table_args__ = (
+        Index("ix_posts_created_at_id", "created_at", "id"),
+        Index(
+            "ix_posts_published_created_at_id",
+            "created_at",
+            "id",
+            postgresql_where=is_published,
+            sqlite_where=is_published,
+        ),
+        Index("ix_posts_author_id_created_at_id", "author_id", "created_at", "id"),
+    )
+
+    def __repr__(self) -> str:
+        return f"<Post id={self.id} title={self.title!r}>"

@@ -1,0 +1,85 @@
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response, status
+
+from kaira.auth.dependencies import CurrentUser, OptionalUser
+from kaira.db import SessionDep
+from kaira.pagination import Page, PageDep, set_next_link, split_page
+from kaira.posts import service
+from kaira.posts.dependencies import OwnPostDep, PostDep
+from kaira.posts.models import Post
+from kaira.posts.schemas import PostCreate, PostRead, PostUpdate
+from kaira.posts.service import PostFilter
+from kaira.schemas import MAX_ID
+from kaira.tags.schemas import TagName
+from kaira.users.models import User
+
+router = APIRouter(prefix="/api/posts", tags=["posts"])
+
+AuthorIdQuery = Annotated[int | None, Query(ge=1, le=MAX_ID, description="Only this author's posts")]
+
+
+async def _page_of_posts(
+    session: SessionDep,
+    page: Page,
+    viewer: User | None,
+    where: PostFilter,
+    request: Request,
+    response: Response,
+) -> Sequence[Post]:
+    posts, has_next = split_page(
+        await service.list_posts(session, page, viewer=viewer, where=where), page.limit
+    )
+    if has_next:
+        set_next_link(request, response, service.next_cursor(posts[-1]))
+    return posts
+
+
+@router.post("/", response_model=PostRead, status_code=status.HTTP_201_CREATED)
+async def create_post(
+    data: PostCreate, caller: CurrentUser, session: SessionDep, author_id: AuthorIdQuery = None
+) -> Post:
+    """The author is the caller; `author_id`, kept from the original design, must name the caller
+    (a superuser may name any existing user)."""
+    author = await service.choose_author(session, caller, author_id)
+    return await service.create_post(session, author, data)
+
+
+@router.get("/", response_model=list[PostRead])
+async def list_posts(
+    page: PageDep,
+    session: SessionDep,
+    viewer: OptionalUser,
+    request: Request,
+    response: Response,
+    author_id: AuthorIdQuery = None,
+    tag: Annotated[TagName | None, Query(description="Only posts with this tag")] = None,
+    q: Annotated[str | None, Query(min_length=1, max_length=200, description="Words to find")] = None,
+) -> Sequence[Post]:
+    where = PostFilter(author_id=author_id, tag=tag, query=q)
+    return await _page_of_posts(session, page, viewer, where, request, response)
+
+
+@router.get("/published", response_model=list[PostRead])
+async def list_published_posts(
+    page: PageDep, session: SessionDep, request: Request, response: Response
+) -> Sequence[Post]:
+    return await _page_of_posts(session, page, None, PostFilter(published_only=True), request, response)
+
+
+@router.get("/{post_id}", response_model=PostRead, responses={404: {"description": "Post not found"}})
+async def read_post(post: PostDep) -> Post:
+    return post
+
+
+@router.put("/{post_id}", response_model=PostRead)
+async def update_post(data: PostUpdate, post: OwnPostDep, session: SessionDep) -> Post:
+    return await service.update_post(session, post, data)
+
+
+@router.delete("/{post_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def delete_post(post: OwnPostDep, session: SessionDep) -> None:
+    await service.delete_post(session, post)

@@ -1,0 +1,46 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import Field, field_validator
+
+from kaira.schemas import ReadSchema, Schema
+from kaira.tags.schemas import TagNames
+from kaira.users.schemas import UserPublic
+
+Title = Field(min_length=1, max_length=200)
+Content = Field(min_length=1, max_length=100_000)
+
+
+class PostCreate(Schema):
+    title: str = Title
+    content: str = Content
+    is_published: bool = False
+    tags: TagNames = Field(default_factory=list, max_length=10)
+
+
+class PostUpdate(Schema):
+    """Every field optional; a field that is sent replaces the old value (tags: the whole set)."""
+
+    title: str = Title
+    content: str = Content
+    is_published: bool = False
+    tags: TagNames = Field(default_factory=list, max_length=10)
+
+
+class PostRead(ReadSchema):
+    id: int
+    title: str
+    content: str
+    author_id: int
+    is_published: bool
+    tags: list[str]
+    created_at: datetime
+    updated_at: datetime
+    author: UserPublic
+
+    @field_validator("tags", mode="before")
+    @classmethod
+    def _tag_names(cls, tags: Any) -> Any:
+        return [getattr(tag, "name", tag) for tag in tags]

@@ -1,0 +1,28 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends
+
+from kaira.auth.dependencies import CurrentUser
+from kaira.db import SessionDep
+from kaira.errors import Forbidden
+from kaira.schemas import UserId
+from kaira.users import service
+from kaira.users.models import User
+
+
+async def valid_user(user_id: UserId, session: SessionDep) -> User:
+    return await service.get_user(session, user_id)
+
+
+UserDep = Annotated[User, Depends(valid_user)]
+
+
+async def own_user(user: UserDep, caller: CurrentUser) -> User:
+    if not service.is_self_or_superuser(caller, user):
+        raise Forbidden("You can only change your own account")
+    return user
+
+
+OwnUserDep = Annotated[User, Depends(own_user)]

@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response, status
+
+from kaira.auth.dependencies import CurrentUser, OptionalUser
+from kaira.db import SessionDep
+from kaira.pagination import PageDep, set_next_link, split_page
+from kaira.users import service
+from kaira.users.dependencies import OwnUserDep, UserDep
+from kaira.users.models import User
+from kaira.users.schemas import UserCreate, UserPrivate, UserPublic, UserRead, UserUpdate
+
+router = APIRouter(prefix="/api/users", tags=["users"])
+
+
+def present(user: User, viewer: User | None) -> UserRead:
+    """The email is private: only the user themself and superusers see it."""
+    if service.is_self_or_superuser(viewer, user):
+        return UserPrivate.model_validate(user)
+    return UserPublic.model_validate(user)
+
+
+@router.post("/", response_model=UserPrivate, status_code=status.HTTP_201_CREATED)
+async def create_user(data: UserCreate, session: SessionDep) -> User:
+    """Sign up. A taken email (in any case) or username is a 400 that says which."""
+    return await service.create_user(session, data)
+
+
+@router.get("/me", response_model=UserPrivate)
+async def read_me(user: CurrentUser) -> User:
+    return user
+
+
+@router.get("/", response_model=list[UserRead])
+async def list_users(
+    page: PageDep, session: SessionDep, viewer: OptionalUser, request: Request, response: Response
+) -> list[UserRead]:
+    users, has_next = split_page(await service.list_users(session, page), page.limit)
+    if has_next:
+        set_next_link(request, response, service.next_cursor(users[-1]))
+    return [present(user, viewer) for user in users]
+
+
+@router.get("/{user_id}", response_model=UserRead, responses={404: {"description": "User not found"}})
+async def read_user(user: UserDep, viewer: OptionalUser) -> UserRead:
+    return present(user, viewer)
+
+
+@router.put("/{user_id}", response_model=UserPrivate)
+async def update_user(data: UserUpdate, user: OwnUserDep, session: SessionDep) -> User:
+    return await service.update_user(session, user, data)
+
+
+@router.delete("/{user_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def delete_user(user: OwnUserDep, session: SessionDep) -> None:
+    """Deletes the account and, through the database's cascade, every post of it."""
+    await service.delete_user(session, user)

@@ -1,0 +1,202 @@
+"""One fresh database per test run, built by the migrations; every test starts from empty tables.
+
+`TEST_DATABASE_URL` (or `--db-url`) picks the server: SQLite by default; for PostgreSQL give any
+database on the server (e.g. postgresql://postgres@127.0.0.1:5432/test) and a throwaway database
+is created beside it and dropped at the end. Tests commit for real, as the service does, and the
+tables are emptied after each test, so concurrency and commit failures are tested as they happen.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import event, text
+from sqlalchemy.engine import URL
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from kaira import migrate
+from kaira.auth.security import create_access_token, hash_password
+from kaira.config import Settings, parse_database_url
+from kaira.main import create_app
+from kaira.users.models import User
+
+TEST_SECRET = "test-secret-key-that-is-long-enough-for-production-0123456789"
+PASSWORD = "correct horse battery"
+PASSWORD_HASH = hash_password(PASSWORD)  # once per run: Argon2 is slow on purpose
+TABLES = ("post_tags", "tags", "posts", "users")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--db-url", default=None, help="database server to test against (default: SQLite)")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if _requested_url(config).get_backend_name() == "postgresql":
+        return
+    skip = pytest.mark.skip(reason="needs PostgreSQL (set TEST_DATABASE_URL)")
+    for item in items:
+        if "postgres_only" in item.keywords:
+            item.add_marker(skip)
+
+
+def _requested_url(config: pytest.Config) -> URL:
+    raw = config.getoption("--db-url") or os.environ.get("TEST_DATABASE_URL") or "sqlite://"
+    return parse_database_url(raw)
+
+
+async def _admin(url: URL, statement: str) -> None:
+    engine = create_async_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        async with engine.connect() as connection:
+            await connection.execute(text(statement))
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def db_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[URL]:
+    """A new, empty database upgraded to the newest migration (never `create_all`)."""
+    requested = _requested_url(request.config)
+    if requested.get_backend_name() == "sqlite":
+        url = requested.set(database=str(tmp_path_factory.mktemp("db") / "kaira-test.db"))
+        asyncio.run(migrate.upgrade(url))
+        yield url
+        return
+    name = f"kaira_test_{uuid.uuid4().hex[:12]}"
+    asyncio.run(_admin(requested, f'CREATE DATABASE "{name}"'))
+    url = requested.set(database=name)
+    try:
+        asyncio.run(migrate.upgrade(url))
+        yield url
+    finally:
+        asyncio.run(_admin(requested, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture
+def is_postgres(db_url: URL) -> bool:
+    return db_url.get_backend_name() == "postgresql"
+
+
+@pytest.fixture
+def settings(db_url: URL, tmp_path: Path) -> Settings:
+    return Settings(
+        database_url=db_url.render_as_string(hide_password=False),
+        secret_key=TEST_SECRET,
+        environment="test",
+    )
+
+
+@pytest.fixture
+def app(settings: Settings) -> FastAPI:
+    return create_app(settings)
+
+
+@pytest.fixture
+def client(app: FastAPI) -> Iterator[TestClient]:
+    """A client with the app's lifespan running; tables are emptied after the test."""
+    with TestClient(app, raise_server_exceptions=False) as test_client:
+        yield test_client
+        test_client.portal.call(_empty_tables, app)  # type: ignore[union-attr]
+
+
+async def _empty_tables(app: FastAPI) -> None:
+    async with app.state.engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            await connection.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
+        else:
+            for table in TABLES:
+                await connection.execute(text(f"DELETE FROM {table}"))  # noqa: S608 - fixed names
+
+
+@dataclass
+class Account:
+    id: int
+    username: str
+    email: str
+    password: str
+    token: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+
+MakeUser = Callable[..., Account]
+_numbers = itertools.count(1)
+
+
+@pytest.fixture
+def make_user(client: TestClient, app: FastAPI) -> MakeUser:
+    """Create a user straight in the database (no slow hashing per user) and sign a token for them."""
+
+    def make(*, superuser: bool = False, active: bool = True, username: str | None = None) -> Account:
+        number = next(_numbers)
+        name = username or f"user{number}"
+        email = f"{name}@example.com"
+        user_id = client.portal.call(_insert_user, app, name, email, superuser, active)  # type: ignore[union-attr]
+        token = create_access_token(user_id, secret=app.state.secret_key, expires_minutes=30)
+        return Account(id=user_id, username=name, email=email, password=PASSWORD, token=token)
+
+    return make
+
+
+async def _insert_user(app: FastAPI, username: str, email: str, superuser: bool, active: bool) -> int:
+    async with app.state.sessionmaker() as session, session.begin():
+        user = User(
+            username=username,
+            email=email,
+            password_hash=PASSWORD_HASH,
+            is_superuser=superuser,
+            is_active=active,
+        )
+        session.add(user)
+        await session.flush()
+        return user.id
+
+
+@pytest.fixture
+def count_statements(app: FastAPI) -> Callable[[], Any]:
+    """`with count_statements() as statements:` → the SQL the service ran inside the block."""
+
+    @contextmanager
+    def counting() -> Iterator[list[str]]:
+        statements: list[str] = []
+
+        def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+            statements.append(statement)
+
+        engine = app.state.engine.sync_engine
+        event.listen(engine, "before_cursor_execute", record)
+        try:
+            yield statements
+        finally:
+            event.remove(engine, "before_cursor_execute", record)
+
+    return counting
+
+
+POST = {"title": "Hello", "content": "First words", "is_published": True}
+
+
+@pytest.fixture
+def make_post(client: TestClient) -> Callable[..., dict[str, Any]]:
+    """Create a post through the API as `author`, returning its JSON."""
+
+    def make(author: Account, **fields: Any) -> dict[str, Any]:
+        response = client.post("/api/posts/", json={**POST, **fields}, headers=author.headers)
+        assert response.status_code == 201, response.text
+        body: dict[str, Any] = response.json()
+        return body
+
+    return make
