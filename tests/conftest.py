@@ -116,7 +116,7 @@ async def _empty_tables(app: FastAPI) -> None:
             await connection.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
         else:
             for table in TABLES:
-                await connection.execute(text(f"DELETE FROM {table}"))  # noqa: S608 - fixed names
+                await connection.execute(text(f"DELETE FROM {table}"))
 
 
 @dataclass

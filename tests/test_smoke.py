@@ -14,7 +14,11 @@ def test_the_tutorial_story_create_user_get_user_create_post(client: TestClient)
 
     token = client.post("/api/auth/token", data={"username": "testuser", "password": "testpass1"}).json()
     headers = {"Authorization": f"Bearer {token['access_token']}"}
-    post = client.post(f"/api/posts/?author_id={user_id}", json={"title": "테스트 게시물", "content": "테스트 내용"}, headers=headers)
+    post = client.post(
+        f"/api/posts/?author_id={user_id}",
+        json={"title": "테스트 게시물", "content": "테스트 내용"},
+        headers=headers,
+    )
 
     assert post.status_code == 201
     assert post.json()["title"] == "테스트 게시물"

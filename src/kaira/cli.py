@@ -7,8 +7,8 @@ ends with one line on stderr and exit status 1, never a traceback, and never a U
 from __future__ import annotations
 
 import asyncio
-import logging.config
 import sys
+import threading
 from collections.abc import Coroutine
 from typing import Annotated, Any, TypeVar
 
@@ -49,13 +49,27 @@ def load() -> Settings:
 
 def run(settings: Settings, work: Coroutine[Any, Any, T]) -> T:
     """Run database work, explaining the usual failures in one line."""
-    try:
-        return asyncio.run(work)
-    except Exception as error:
-        message = explain(error, settings.db_url)
-        if message is None:
-            raise
-        raise fail(message) from None
+    with asyncio.Runner() as runner:
+        try:
+            return runner.run(work)
+        except Exception as error:
+            _let_driver_threads_finish()
+            message = explain(error, settings.db_url)
+            if message is None:
+                raise
+            raise fail(message) from None
+
+
+def _let_driver_threads_finish() -> None:
+    """Wait, while the event loop is still open, for aiosqlite's worker threads to end.
+
+    aiosqlite 0.22 stops the thread of a connection that failed to open without waiting for it, and the
+    thread then reports to the loop; were the loop closed by then, a thread traceback would follow the
+    one-line error (omnilib/aiosqlite#241, fixed by the still open #389).
+    """
+    for thread in threading.enumerate():
+        if thread is not threading.current_thread() and "_connection_worker_thread" in thread.name:
+            thread.join(timeout=1)
 
 
 @app.command()
@@ -95,7 +109,8 @@ def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision")] 
     out.print(f"Schema at {run(settings, migrate.current_revision(settings.db_url))}")
 
 
-@db_app.command("downgrade")
+# `-1` is a revision, not an option: as with `alembic downgrade -1`, no `--` is needed before it.
+@db_app.command("downgrade", context_settings={"ignore_unknown_options": True})
 def db_downgrade(revision: Annotated[str, typer.Argument(help="Target revision, e.g. -1 or base")]) -> None:
     """Undo migrations down to REVISION."""
     settings = load()
@@ -197,8 +212,3 @@ def seed(
 
     made_users, made_posts = run(settings, work())
     out.print(f"Seeded {made_users} users and {made_posts} posts (password: demo-password)")
-
-
-def main() -> None:  # pragma: no cover - the console script calls `app` directly
-    logging.config.dictConfig(logging_config("WARNING", "text"))
-    app()

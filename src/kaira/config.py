@@ -6,8 +6,10 @@ Every bad value must end start-up with one line naming the variable, so validati
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
+import tempfile
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
@@ -18,10 +20,13 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
 MIN_SECRET_LENGTH = 32
-SECRET_KEY_FILE = ".kaira-secret-key"
+SECRET_KEY_FILE = ".kaira-secret-key"  # noqa: S105 - a file name
 
 _ASYNC_DRIVERS = {"postgresql": "postgresql+asyncpg", "sqlite": "sqlite+aiosqlite"}
 _ACCEPTED_DRIVERS = {"postgresql+asyncpg", "sqlite+aiosqlite", *_ASYNC_DRIVERS}
+
+
+_BAD_PORT = "DATABASE_URL has an invalid port: use a number from 1 to 65535"
 
 
 class ConfigError(Exception):
@@ -36,6 +41,10 @@ def parse_database_url(raw: str) -> URL:
         raise ConfigError(
             "DATABASE_URL is malformed: expected sqlite:///FILE or postgresql://USER:PASSWORD@HOST:PORT/DB"
         ) from None
+    except ValueError:  # raised by make_url for a port that is not a number
+        raise ConfigError(_BAD_PORT) from None
+    if url.port is not None and not 0 < url.port < 65536:
+        raise ConfigError(_BAD_PORT)
     if url.drivername not in _ACCEPTED_DRIVERS:
         raise ConfigError(
             f"DATABASE_URL has an unsupported scheme {url.drivername!r}: use sqlite:/// or postgresql://"
@@ -43,10 +52,6 @@ def parse_database_url(raw: str) -> URL:
     url = url.set(drivername=_ASYNC_DRIVERS.get(url.drivername, url.drivername))
     if url.get_backend_name() == "postgresql" and not url.database:
         raise ConfigError("DATABASE_URL names no database: add /DBNAME after the host")
-    try:
-        _ = url.port  # make_url defers port parsing; a bad port must fail here, not at first query
-    except ValueError:
-        raise ConfigError("DATABASE_URL has a port that is not a number") from None
     return url
 
 
@@ -116,7 +121,14 @@ class Settings(BaseSettings):
                 "SECRET_KEY is not set: with ENVIRONMENT=production a secret key of at least "
                 f"{MIN_SECRET_LENGTH} characters is required"
             )
-        return _development_key(self._data_dir() / SECRET_KEY_FILE)
+        path = self._data_dir() / SECRET_KEY_FILE
+        try:
+            return _development_key(path)
+        except OSError as error:
+            raise ConfigError(
+                f"SECRET_KEY is not set, and the generated key cannot be kept in {path} ({error.strerror}): "
+                f"set SECRET_KEY, or make {path.parent} an existing, writable directory"
+            ) from None
 
     def _data_dir(self) -> Path:
         url = self.db_url
@@ -126,19 +138,31 @@ class Settings(BaseSettings):
 
 
 def _development_key(path: Path) -> str:
-    """Read the key file, or create it atomically with mode 0600 (O_EXCL: concurrent workers agree)."""
+    """Read the key file, or create it with mode 0600.
+
+    The key is written to a private temporary file first and then linked into place, which fails if the
+    name is taken: workers starting together all end up reading the one whole key, never a half-written one.
+    """
     try:
-        return path.read_text(encoding="utf-8").strip()
+        return _read_key(path)
     except FileNotFoundError:
         pass
-    path.parent.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_urlsafe(48)
+    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f"{path.name}.")  # mode 0600
+    temporary = Path(name)
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return path.read_text(encoding="utf-8").strip()
-    with os.fdopen(fd, "w", encoding="utf-8") as file:
-        file.write(key)
+        with os.fdopen(fd, "w", encoding="utf-8") as file:
+            file.write(secrets.token_urlsafe(48))
+        with contextlib.suppress(FileExistsError):  # another worker was first: its key wins
+            path.hardlink_to(temporary)
+    finally:
+        temporary.unlink()
+    return _read_key(path)
+
+
+def _read_key(path: Path) -> str:
+    key = path.read_text(encoding="utf-8").strip()
+    if len(key) < MIN_SECRET_LENGTH:
+        raise ConfigError(f"The key file {path} is damaged: delete it, and a new key will be made")
     return key
 
 

@@ -26,7 +26,7 @@ class Conflict(DomainError):
 
 class NotAuthenticated(DomainError):
     status_code = 401
-    headers = {"WWW-Authenticate": "Bearer"}
+    headers: ClassVar[dict[str, str] | None] = {"WWW-Authenticate": "Bearer"}
 
 
 class Forbidden(DomainError):

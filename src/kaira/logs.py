@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import logging.config
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
@@ -57,7 +56,3 @@ def logging_config(level: str, fmt: str) -> dict[str, Any]:
             for name in ("uvicorn", "uvicorn.error", "uvicorn.access")
         },
     }
-
-
-def configure_logging(level: str, fmt: str) -> None:
-    logging.config.dictConfig(logging_config(level, fmt))

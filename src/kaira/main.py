@@ -8,6 +8,8 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
@@ -73,6 +75,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 
 def _add_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(_: Request, error: RequestValidationError) -> JSONResponse:
+        # FastAPI's usual 422, without the `input` it would echo back: a refused sign-up's body holds
+        # the password, which no response may contain.
+        errors = [{key: value for key, value in item.items() if key != "input"} for item in error.errors()]
+        return JSONResponse({"detail": jsonable_encoder(errors)}, status_code=422)
+
     @app.exception_handler(DomainError)
     async def domain_error(_: Request, error: DomainError) -> JSONResponse:
         return JSONResponse({"detail": error.detail}, status_code=error.status_code, headers=error.headers)

@@ -1,4 +1,4 @@
-"""Alembic driven from code, so `kaira serve` and `kaira db …` need no alembic.ini and no working directory."""
+"""Alembic driven from code: `kaira serve` and `kaira db …` need no alembic.ini and no working directory."""
 
 from __future__ import annotations
 
@@ -10,9 +10,10 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import text
+from sqlalchemy import inspect, text
 from sqlalchemy.engine import URL, Connection
 
+from kaira.config import ConfigError
 from kaira.db import make_engine
 
 # Any constant both sides agree on: instances starting together take turns to migrate.
@@ -71,14 +72,42 @@ def history() -> str:
     return output.getvalue()
 
 
+class NotAdoptable(ConfigError):
+    """The database is not one the tutorial made, or its rows cannot fit Kaira's rules as they are."""
+
+
 async def adopt(url: URL) -> str:
     """Take over a database the original tutorial made: mark it as the tutorial's schema, then upgrade."""
 
     def stamp_then_upgrade(config: Config) -> None:
+        _check_adoptable(config.attributes["connection"])
         command.stamp(config, TUTORIAL_REVISION)
         command.upgrade(config, "head")
 
     return await _run(url, stamp_then_upgrade)
+
+
+def _check_adoptable(connection: Connection) -> None:
+    """Refuse, before touching anything, what the upgrade would otherwise stop on halfway."""
+    current = MigrationContext.configure(connection).get_current_revision()
+    if current is not None:
+        raise NotAdoptable(
+            f"DATABASE_URL names a database already under migrations (at {current}): "
+            "nothing to adopt; run `kaira db upgrade`"
+        )
+    if not {"users", "posts"} <= set(inspect(connection).get_table_names()):
+        raise NotAdoptable(
+            "DATABASE_URL names a database without the tutorial's tables users and posts: "
+            "nothing to adopt; for a new database run `kaira db upgrade`"
+        )
+    clashes = connection.scalars(
+        text("SELECT lower(email) FROM users GROUP BY lower(email) HAVING count(*) > 1 ORDER BY 1")
+    ).all()
+    if clashes:
+        raise NotAdoptable(
+            "Emails are unique regardless of case here; merge the accounts that share "
+            f"{', '.join(clashes)}, then adopt again"
+        )
 
 
 async def current_revision(url: URL) -> str | None:

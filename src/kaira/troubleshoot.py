@@ -35,7 +35,10 @@ def explain(error: BaseException, url: URL | None) -> str | None:
     names = {type(link).__name__ for link in _chain(error)}
     links = list(_chain(error))
     if "InvalidCatalogNameError" in names:
-        return f"DATABASE_URL names database {database!r}, which does not exist on {where}: create it (createdb {database})"
+        return (
+            f"DATABASE_URL names database {database!r}, which does not exist on {where}: "
+            f"create it (createdb {database})"
+        )
     if names & {"InvalidPasswordError", "InvalidAuthorizationSpecificationError"}:
         return f"DATABASE_URL: PostgreSQL at {where} refused the user name or password"
     if any(isinstance(link, socket.gaierror) for link in links):
@@ -44,13 +47,19 @@ def explain(error: BaseException, url: URL | None) -> str | None:
         any(isinstance(link, ConnectionRefusedError | TimeoutError) for link in links)
         or "CannotConnectNowError" in names
     ):
-        return f"DATABASE_URL: cannot connect to PostgreSQL at {where}: is it running? (pg_ctlcluster … start, or systemctl start postgresql)"
+        return (
+            f"DATABASE_URL: cannot connect to PostgreSQL at {where}: is it running? "
+            "(start it, e.g. `pg_ctlcluster 15 main start` or `systemctl start postgresql`)"
+        )
     if (
         url is not None
         and url.get_backend_name() == "sqlite"
         and any("unable to open database file" in str(link) for link in links)
     ):
-        return f"DATABASE_URL: cannot open the SQLite file {url.database!r}: does its directory exist and is it writable?"
+        return (
+            f"DATABASE_URL: cannot open the SQLite file {url.database!r}: "
+            "does its directory exist, and is it writable?"
+        )
     if names & {"UndefinedTableError"} or any("no such table" in str(link) for link in links):
         return "The database schema is missing or old: run `kaira db upgrade`"
     return None

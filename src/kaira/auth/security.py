@@ -1,12 +1,15 @@
-"""Password hashing and access tokens: pure functions, no I/O, so they are easy to test and to run in threads."""
+"""Password hashing and access tokens: pure functions without I/O, easy to test and to run in threads."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import jwt
 from pwdlib import PasswordHash
 from pwdlib.exceptions import UnknownHashError
+
+from kaira.schemas import MAX_ID
 
 ALGORITHM = "HS256"
 _hasher = PasswordHash.recommended()  # Argon2id with the library's current recommended cost
@@ -26,19 +29,33 @@ def verify_password(password: str, password_hash: str) -> bool:
         return False
 
 
+@dataclass(frozen=True, slots=True)
+class TokenClaims:
+    user_id: int
+    issued_at: datetime
+
+
 def create_access_token(
     user_id: int, *, secret: str, expires_minutes: int, now: datetime | None = None
 ) -> str:
     issued = now or datetime.now(UTC)
-    claims = {"sub": str(user_id), "iat": issued, "exp": issued + timedelta(minutes=expires_minutes)}
+    # `iat` keeps its microseconds, so a token can be told from one issued before its account existed.
+    claims = {
+        "sub": str(user_id),
+        "iat": issued.timestamp(),
+        "exp": issued + timedelta(minutes=expires_minutes),
+    }
     return jwt.encode(claims, secret, algorithm=ALGORITHM)
 
 
-def user_id_from_token(token: str, *, secret: str) -> int | None:
-    """The user a valid token names, or None for a forged, expired or malformed one."""
+def read_access_token(token: str, *, secret: str) -> TokenClaims | None:
+    """What a valid token says, or None for a forged, expired or malformed one."""
     try:
-        claims = jwt.decode(token, secret, algorithms=[ALGORITHM], options={"require": ["exp", "sub"]})
+        claims = jwt.decode(token, secret, algorithms=[ALGORITHM], options={"require": ["exp", "iat", "sub"]})
         user_id = int(claims["sub"])
-    except (jwt.InvalidTokenError, ValueError, TypeError):
+        issued_at = datetime.fromtimestamp(claims["iat"], UTC)
+    except (jwt.InvalidTokenError, ValueError, TypeError, OverflowError, OSError):
         return None
-    return user_id if user_id > 0 else None
+    if not 0 < user_id <= MAX_ID:  # no such id can exist, and the database would refuse to look it up
+        return None
+    return TokenClaims(user_id=user_id, issued_at=issued_at)

@@ -35,6 +35,7 @@ class Post(Base):
             sqlite_where=is_published,
         ),
         Index("ix_posts_author_id_created_at_id", "author_id", "created_at", "id"),
+        {"sqlite_autoincrement": True},  # a deleted post's URL never shows another post later
     )
 
     def __repr__(self) -> str:

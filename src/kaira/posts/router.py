@@ -8,12 +8,12 @@ from fastapi import APIRouter, Query, Request, Response, status
 from kaira.auth.dependencies import CurrentUser, OptionalUser
 from kaira.db import SessionDep
 from kaira.pagination import Page, PageDep, set_next_link, split_page
-from kaira.posts import service
-from kaira.posts.dependencies import OwnPostDep, PostDep
+from kaira.posts import queries, service
+from kaira.posts.dependencies import OwnPostDep
 from kaira.posts.models import Post
+from kaira.posts.queries import PostData, PostFilter
 from kaira.posts.schemas import PostCreate, PostRead, PostUpdate
-from kaira.posts.service import PostFilter
-from kaira.schemas import MAX_ID
+from kaira.schemas import MAX_ID, PostId
 from kaira.tags.schemas import TagName
 from kaira.users.models import User
 
@@ -29,12 +29,12 @@ async def _page_of_posts(
     where: PostFilter,
     request: Request,
     response: Response,
-) -> Sequence[Post]:
+) -> Sequence[PostData]:
     posts, has_next = split_page(
-        await service.list_posts(session, page, viewer=viewer, where=where), page.limit
+        await queries.read_posts(session, page, viewer=viewer, where=where), page.limit
     )
     if has_next:
-        set_next_link(request, response, service.next_cursor(posts[-1]))
+        set_next_link(request, response, queries.next_cursor(posts[-1]))
     return posts
 
 
@@ -58,21 +58,23 @@ async def list_posts(
     author_id: AuthorIdQuery = None,
     tag: Annotated[TagName | None, Query(description="Only posts with this tag")] = None,
     q: Annotated[str | None, Query(min_length=1, max_length=200, description="Words to find")] = None,
-) -> Sequence[Post]:
+) -> Sequence[PostData]:
     where = PostFilter(author_id=author_id, tag=tag, query=q)
     return await _page_of_posts(session, page, viewer, where, request, response)
 
 
 @router.get("/published", response_model=list[PostRead])
 async def list_published_posts(
-    page: PageDep, session: SessionDep, request: Request, response: Response
-) -> Sequence[Post]:
-    return await _page_of_posts(session, page, None, PostFilter(published_only=True), request, response)
+    page: PageDep, session: SessionDep, viewer: OptionalUser, request: Request, response: Response
+) -> Sequence[PostData]:
+    """Published posts only, even for their authors; a token that is sent must still be valid."""
+    return await _page_of_posts(session, page, viewer, PostFilter(published_only=True), request, response)
 
 
 @router.get("/{post_id}", response_model=PostRead, responses={404: {"description": "Post not found"}})
-async def read_post(post: PostDep) -> Post:
-    return post
+async def read_post(post_id: PostId, session: SessionDep, viewer: OptionalUser) -> PostData:
+    """A draft of someone else's is 404, as if it did not exist."""
+    return await queries.read_post(session, post_id, viewer=viewer)
 
 
 @router.put("/{post_id}", response_model=PostRead)

@@ -21,12 +21,22 @@ class PostCreate(Schema):
 
 
 class PostUpdate(Schema):
-    """Every field optional; a field that is sent replaces the old value (tags: the whole set)."""
+    """Every field optional; a field that is sent replaces the old value (tags: the whole set).
 
-    title: str = Title
-    content: str = Content
-    is_published: bool = False
-    tags: TagNames = Field(default_factory=list, max_length=10)
+    `None` only stands for "not sent": an explicit `null` would erase a required value, so it is refused.
+    """
+
+    title: str | None = Field(default=None, min_length=1, max_length=200)
+    content: str | None = Field(default=None, min_length=1, max_length=100_000)
+    is_published: bool | None = None
+    tags: TagNames | None = Field(default=None, max_length=10)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _not_null(cls, value: Any) -> Any:
+        if value is None:
+            raise ValueError("may be left out, but not null")
+        return value
 
 
 class PostRead(ReadSchema):

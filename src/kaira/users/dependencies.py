@@ -19,7 +19,8 @@ async def valid_user(user_id: UserId, session: SessionDep) -> User:
 UserDep = Annotated[User, Depends(valid_user)]
 
 
-async def own_user(user: UserDep, caller: CurrentUser) -> User:
+async def own_user(caller: CurrentUser, user: UserDep) -> User:
+    """The caller comes first: without a valid token the answer is 401, whether the user exists or not."""
     if not service.is_self_or_superuser(caller, user):
         raise Forbidden("You can only change your own account")
     return user

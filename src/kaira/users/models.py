@@ -30,7 +30,11 @@ class User(Base):
     )
 
     # One address, whatever its case: enforced by the database, not only by the service.
-    __table_args__ = (Index("ix_users_email_lower", func.lower(email), unique=True),)
+    # AUTOINCREMENT on SQLite: an id is never handed out again after its row is deleted.
+    __table_args__ = (
+        Index("ix_users_email_lower", func.lower(email), unique=True),
+        {"sqlite_autoincrement": True},
+    )
 
     def __repr__(self) -> str:
         return f"<User id={self.id} username={self.username!r}>"

@@ -35,7 +35,8 @@ async def get_user(session: AsyncSession, user_id: int) -> User:
 async def find_by_login(session: AsyncSession, login: str) -> User | None:
     """The user whose username, or email in any case, is `login`."""
     condition = func.lower(User.email) == login.lower() if "@" in login else User.username == login
-    return await session.scalar(select(User).where(condition))
+    user: User | None = await session.scalar(select(User).where(condition))
+    return user
 
 
 async def duplicate_message(session: AsyncSession, *, username: str | None, email: str | None) -> str | None:
@@ -82,9 +83,12 @@ def next_cursor(user: User) -> str:
 async def update_user(session: AsyncSession, user: User, data: UserUpdate) -> User:
     changes = data.model_dump(exclude_unset=True)
     new_email = changes.get("email")
-    if new_email is not None and new_email != user.email:
-        if message := await duplicate_message(session, username=None, email=new_email):
-            raise Conflict(message)
+    if (
+        new_email is not None
+        and new_email != user.email
+        and (message := await duplicate_message(session, username=None, email=new_email))
+    ):
+        raise Conflict(message)
     new_hash = await hash_in_thread(changes["password"]) if changes.get("password") else None
     async with _unique_guard(session, username=None, email=new_email):
         if new_email is not None:

@@ -20,6 +20,7 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 TIMESTAMPS = ("created_at", "updated_at")
+AUTOINCREMENT = {"sqlite_autoincrement": True}
 
 
 def _is_postgresql() -> bool:
@@ -40,13 +41,14 @@ def upgrade() -> None:
         op.execute("ALTER TABLE users RENAME CONSTRAINT users_pkey TO pk_users")
         op.execute("ALTER TABLE posts RENAME CONSTRAINT posts_pkey TO pk_posts")
 
-    with op.batch_alter_table("users") as batch:
+    # On SQLite the tables are rebuilt anyway; AUTOINCREMENT keeps deleted ids from being reused.
+    with op.batch_alter_table("users", table_kwargs=AUTOINCREMENT) as batch:
         batch.add_column(sa.Column("is_superuser", sa.Boolean(), server_default=sa.false(), nullable=False))
         batch.alter_column("is_active", existing_type=sa.Boolean(), nullable=False, server_default=sa.true())
         _to_utc(batch)
     op.create_index("ix_users_email_lower", "users", [sa.text("lower(email)")], unique=True)
 
-    with op.batch_alter_table("posts") as batch:
+    with op.batch_alter_table("posts", table_kwargs=AUTOINCREMENT) as batch:
         batch.drop_constraint("posts_author_id_fkey", type_="foreignkey")
         batch.create_foreign_key(
             "fk_posts_author_id_users", "users", ["author_id"], ["id"], ondelete="CASCADE"
