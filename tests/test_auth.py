@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 import json
+import os
+import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -14,7 +16,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import update
 
-import kaira.auth.service
+import kaira.auth.hashing
 from kaira.auth.security import DUMMY_HASH, create_access_token
 from kaira.config import Settings
 from kaira.main import create_app
@@ -108,7 +110,7 @@ def test_an_unknown_user_costs_a_password_check_like_a_known_one(
         checked.append(password_hash)
         return False
 
-    monkeypatch.setattr(kaira.auth.service, "verify_password", record)
+    monkeypatch.setattr(kaira.auth.hashing, "verify_password", record)
 
     assert login(client, "nobody@example.com").status_code == 401
     assert login(client, ada.username).status_code == 401
@@ -324,3 +326,18 @@ def test_a_bad_token_on_a_public_page_is_401_not_anonymous(
     assert response.status_code == 401
     assert response.headers["www-authenticate"] == "Bearer"
     assert client.get(url).status_code == 200
+
+
+def test_password_hashing_runs_in_threads_that_yield_the_cpu_to_the_event_loop() -> None:
+    """A burst of logins must not starve other requests: the hashing threads run at the lowest priority."""
+    hashing = kaira.auth.hashing
+
+    def own_priority() -> tuple[str, int]:
+        return threading.current_thread().name, os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+    name, priority = hashing._executor.submit(own_priority).result(timeout=10)
+
+    assert name.startswith("kaira-argon2")
+    assert priority == hashing.LOWEST_PRIORITY
+    # the rest of the process, the event loop included, keeps its priority
+    assert os.getpriority(os.PRIO_PROCESS, 0) < hashing.LOWEST_PRIORITY

@@ -154,9 +154,27 @@ def configure_database(settings: Settings) -> tuple[AsyncEngine, async_sessionma
     return engine, make_sessionmaker(engine)
 
 
+def make_read_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Sessions for requests that only read.
+
+    Their statements need no transaction around them: on PostgreSQL, AUTOCOMMIT saves the BEGIN and
+    COMMIT round trips, a third of a one-query request's time. SQLite keeps its transactions (they cost
+    no round trip there, and its savepoint recipe depends on them).
+    """
+    if engine.dialect.name != "postgresql":
+        return make_sessionmaker(engine)
+    return make_sessionmaker(engine.execution_options(isolation_level="AUTOCOMMIT"))
+
+
+READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
 async def open_session(request: Request) -> AsyncIterator[AsyncSession]:
     """One transaction per request, committed before the response leaves."""
-    sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
+    state = request.app.state
+    sessionmaker: async_sessionmaker[AsyncSession] = (
+        state.read_sessionmaker if request.method in READ_ONLY_METHODS else state.sessionmaker
+    )
     async with sessionmaker() as session:
         yield session
         if session.in_transaction():

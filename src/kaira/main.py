@@ -17,7 +17,7 @@ from sqlalchemy import exc as sa_exc
 
 from kaira.auth.router import router as auth_router
 from kaira.config import Settings, get_settings
-from kaira.db import configure_database
+from kaira.db import configure_database, make_read_sessionmaker
 from kaira.errors import DomainError
 from kaira.meta import package_version
 from kaira.meta import router as meta_router
@@ -38,6 +38,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine, sessionmaker = configure_database(settings)
         app.state.engine, app.state.sessionmaker = engine, sessionmaker
+        app.state.read_sessionmaker = make_read_sessionmaker(engine)
         try:
             yield
         finally:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import anyio.to_thread
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kaira.auth.security import DUMMY_HASH, verify_password
+from kaira.auth.hashing import verify_password_later
+from kaira.auth.security import DUMMY_HASH
 from kaira.errors import BadRequest, NotAuthenticated
 from kaira.users.models import User
 from kaira.users.service import find_by_login
@@ -16,7 +16,7 @@ async def authenticate(session: AsyncSession, login: str, password: str) -> User
     password_hash = user.password_hash if user is not None else DUMMY_HASH
     # Give the connection back before the slow hash: logins must not hold the pool while hashing.
     await session.commit()
-    matches = await anyio.to_thread.run_sync(verify_password, password, password_hash)
+    matches = await verify_password_later(password, password_hash)
     if user is None or not matches:
         raise NotAuthenticated("Incorrect username or password")
     if not user.is_active:

@@ -5,12 +5,11 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
-import anyio.to_thread
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kaira.auth.security import hash_password
+from kaira.auth.hashing import hash_password_later
 from kaira.db import utcnow
 from kaira.errors import Conflict, NotFound
 from kaira.pagination import Page, decode_cursor, encode_cursor
@@ -18,11 +17,6 @@ from kaira.users.models import User
 from kaira.users.schemas import UserCreate, UserUpdate
 
 CURSOR_KIND = "users"
-
-
-async def hash_in_thread(password: str) -> str:
-    """Argon2 is slow on purpose; in a worker thread it never stalls other requests."""
-    return await anyio.to_thread.run_sync(hash_password, password)
 
 
 async def get_user(session: AsyncSession, user_id: int) -> User:
@@ -60,7 +54,7 @@ async def create_user(session: AsyncSession, data: UserCreate, *, is_superuser: 
         username=data.username,
         email=data.email,
         full_name=data.full_name,
-        password_hash=await hash_in_thread(data.password),
+        password_hash=await hash_password_later(data.password),
         is_superuser=is_superuser,
     )
     async with _unique_guard(session, username=data.username, email=data.email):
@@ -89,7 +83,7 @@ async def update_user(session: AsyncSession, user: User, data: UserUpdate) -> Us
         and (message := await duplicate_message(session, username=None, email=new_email))
     ):
         raise Conflict(message)
-    new_hash = await hash_in_thread(changes["password"]) if changes.get("password") else None
+    new_hash = await hash_password_later(changes["password"]) if changes.get("password") else None
     async with _unique_guard(session, username=None, email=new_email):
         if new_email is not None:
             user.email = new_email
