@@ -75,7 +75,9 @@ def make_engine(
         url,
         echo=echo,
         pool_size=pool_size,
-        max_overflow=pool_size,
+        # No overflow: connections opened past the pool size are closed again as soon as they are
+        # returned, so under load the service would spend its time connecting (TLS probe included).
+        max_overflow=0,
         pool_timeout=30,
         pool_recycle=1800,
         connect_args={

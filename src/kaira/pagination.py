@@ -30,7 +30,7 @@ class Page:
     cursor: str | None
 
 
-def page_params(
+async def page_params(  # async: FastAPI would run a plain `def` in a worker thread, per request
     skip: Annotated[int, Query(ge=0, le=MAX_SKIP, description="Rows to skip")] = 0,
     limit: Annotated[int, Query(ge=1, le=100, description="Rows in a page")] = 10,
     cursor: Annotated[
