@@ -1,7 +1,7 @@
 """The benchmark's data, generated deterministically so that every server and every run reads the same rows.
 
 Pure functions only (no database): `seed.py` loads these rows, and the wrk scripts get the ranges they draw
-ids from (`script_params`) from here too, so a request never asks for a row the seed did not make.
+ids from here too (through `workloads.script_env`), so a request never asks for a row the seed did not make.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import NamedTuple
 
-PASSWORD = "benchpass123"
+PASSWORD = "benchpass123"  # noqa: S105 - a public test password of seeded data, not a secret
 """Every seeded user's password: the login workload signs in with it."""
 
 SEED = 20_240_917
@@ -104,7 +104,15 @@ def users(spec: DatasetSpec, password_hash: str, now: datetime) -> Iterator[User
         joined = start + timedelta(hours=user_id)
         name = username(user_id)
         yield UserRow(
-            user_id, name, f"{name}@example.com", password_hash, f"Bench User {user_id}", True, False, joined, joined
+            user_id,
+            name,
+            f"{name}@example.com",
+            password_hash,
+            f"Bench User {user_id}",
+            True,
+            False,
+            joined,
+            joined,
         )
 
 

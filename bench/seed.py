@@ -71,7 +71,9 @@ def migrate(settings: Settings, url: str) -> None:
     """Bring the schema to Kaira's newest migration with the command users run (`kaira db upgrade`)."""
     command = settings.kaira_command
     if not command.exists():
-        raise SeedError(f"{command.name} not found beside the interpreter: install the project (`make`) first")
+        raise SeedError(
+            f"{command.name} not found beside the interpreter: install the project (`make`) first"
+        )
     done = subprocess.run(
         [str(command), "db", "upgrade"],
         cwd=ROOT,
@@ -180,4 +182,3 @@ def main(
 
 if __name__ == "__main__":
     app()
-

@@ -7,6 +7,7 @@ deadline: a fixed sleep is either too short on a slow start or wasted time on a 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -119,7 +120,7 @@ class Server:
         )
 
     def stop(self, timeout_s: float = 15.0) -> None:
-        """SIGTERM to the whole session (graceful shutdown), SIGKILL if it is still there after the timeout."""
+        """SIGTERM to the whole session (graceful shutdown); SIGKILL if it is not gone in time."""
         process, self._process = self._process, None
         if process is None or process.poll() is not None:
             return
@@ -133,7 +134,35 @@ class Server:
 
     def rss_bytes(self) -> int:
         """Resident memory of the server and every process under it (workers), from /proc."""
-        return process_tree_rss(self.pid)
+        return sum(_status_kb(pid, "VmRSS:") * 1024 for pid in process_tree(self.pid))
+
+    def peak_rss_bytes(self) -> int:
+        """The most memory the server's processes held at any moment so far (VmHWM, the high-water mark).
+
+        Memory is read after a workload's leftovers are done; this says what it took in the middle of it.
+        """
+        return sum(_status_kb(pid, "VmHWM:") * 1024 for pid in process_tree(self.pid))
+
+    def wait_idle(self, timeout_s: float = 120.0, window_s: float = 0.3, max_share: float = 0.05) -> bool:
+        """Wait until the server stops working; False if it is still busy after `timeout_s`.
+
+        When wrk stops, the server may still be working through requests whose clients are gone (32
+        queued password hashes take seconds): measured next, any workload would pay for them. Idle means
+        less than `max_share` of one CPU used over a `window_s` sampling window.
+        """
+        deadline = time.monotonic() + timeout_s
+        ticks_per_s = os.sysconf("SC_CLK_TCK")
+        before, since = self._cpu_ticks(), time.monotonic()
+        while time.monotonic() < deadline:
+            time.sleep(window_s)  # a sampling window, not a guess at how long the work takes
+            now, at = self._cpu_ticks(), time.monotonic()
+            if (now - before) / ticks_per_s <= max_share * (at - since):
+                return True
+            before, since = now, at
+        return False
+
+    def _cpu_ticks(self) -> int:
+        return sum(_cpu_ticks(pid) for pid in process_tree(self.pid))
 
     def log_tail(self, lines: int = 20) -> str:
         try:
@@ -144,10 +173,8 @@ class Server:
 
 
 def _signal_group(pid: int, sig: signal.Signals) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(pid, sig)  # the server leads its own session: its group id is its pid
-    except ProcessLookupError:
-        pass
 
 
 def _port_in_use(port: int) -> bool:
@@ -156,8 +183,8 @@ def _port_in_use(port: int) -> bool:
         return sock.connect_ex((HOST, port)) == 0
 
 
-def process_tree_rss(root: int) -> int:
-    """Sum of VmRSS over `root` and its descendants, in bytes (0 when the process is gone)."""
+def process_tree(root: int) -> list[int]:
+    """`root` and its descendants (workers, their helpers), from /proc."""
     children: dict[int, list[int]] = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -168,20 +195,30 @@ def process_tree_rss(root: int) -> int:
             continue
         ppid = int(stat.rpartition(")")[2].split()[1])  # the name in parentheses may hold spaces
         children.setdefault(ppid, []).append(int(entry.name))
-    total, todo = 0, [root]
+    tree, todo = [], [root]
     while todo:
         pid = todo.pop()
-        total += _vm_rss(pid)
+        tree.append(pid)
         todo.extend(children.get(pid, []))
-    return total
+    return tree
 
 
-def _vm_rss(pid: int) -> int:
+def _cpu_ticks(pid: int) -> int:
+    """User + system CPU time of one process, in clock ticks (0 when it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return 0
+    return int(fields[11]) + int(fields[12])  # utime, stime: fields 14 and 15 of stat(5)
+
+
+def _status_kb(pid: int, field: str) -> int:
+    """A kB field of /proc/PID/status such as `VmRSS:` (0 when the process is gone)."""
     try:
         status = Path(f"/proc/{pid}/status").read_text()
     except OSError:
         return 0
     for line in status.splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) * 1024
+        if line.startswith(field):
+            return int(line.split()[1])
     return 0

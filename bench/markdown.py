@@ -1,0 +1,133 @@
+"""Markdown tables of the latest recorded runs, for `docs/benchmarks.md`: `python -m bench.markdown`.
+
+The document's tables are then copies of recorded numbers, never numbers typed by hand.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import orjson
+import typer
+
+from bench.record import RESULTS
+from bench.tables import rate
+
+TITLES = {
+    "get_post": "get a post",
+    "get_post_login_storm": "get a post while 8 clients log in",
+    "login_storm": "the 8 logging in meanwhile",
+    "get_user": "get a user",
+    "list_posts": "list posts (20)",
+    "list_published": "list published posts (20)",
+    "list_by_tag": "list posts by tag (20)",
+    "search": "search (20)",
+    "create_post": "create a post (2 tags)",
+    "sign_up": "sign up",
+    "login": "log in",
+    "deep_page_1": "page 1",
+    "deep_skip": "page 5,000 by skip",
+    "deep_cursor": "page 5,000 by cursor",
+}
+
+
+def latest(suite: str, path: Path = RESULTS) -> dict[str, Any] | None:
+    found = None
+    if path.exists():
+        for line in path.read_bytes().splitlines():
+            if line.strip():
+                record = orjson.loads(line)
+                if record.get("suite") == suite:
+                    found = record
+    return found
+
+
+def _row(cells: list[str]) -> str:
+    return "| " + " | ".join(cells) + " |"
+
+
+def _results(results: list[dict[str, Any]]) -> Iterator[str]:
+    yield _row(["workload", "clients", "requests/s", "p50 ms", "p99 ms", "errors", "RSS MB"])
+    yield _row(["---", "--:", "--:", "--:", "--:", "--:", "--:"])
+    for r in results:
+        yield _row(
+            [
+                TITLES.get(r["workload"], r["workload"]),
+                str(r["connections"]),
+                rate(r["rps"]),
+                f"{r['p50_ms']:.2f}",
+                f"{r['p99_ms']:.2f}",
+                str(r["errors"]),
+                f"{r['rss_mb']:.0f}",
+            ]
+        )
+
+
+def _targets(targets: list[dict[str, Any]]) -> Iterator[str]:
+    for t in targets:
+        yield f"- {'PASS' if t['passed'] else 'MISS'} {t['text']}"
+
+
+def bench_section(record: dict[str, Any]) -> Iterator[str]:
+    dirty = " with uncommitted changes" if record["dirty"] else ""
+    yield f"`make bench` at {record['time']}, commit {record['commit']}{dirty}, {record['duration_s']} s per"
+    yield f"workload; the machine was {record['busy_before']:.0%} busy before the run."
+    yield ""
+    for number, one in enumerate(record["sets"], start=1):
+        if len(record["sets"]) > 1:
+            yield f"Set {number} (RSS after it: {one['rss_mb']:.0f} MB):"
+            yield ""
+        yield from _results(one["results"])
+        yield ""
+    last = record["sets"][-1]
+    yield f"Server RSS: {record['start_rss_mb']:.0f} MB at start, {last['rss_mb']:.0f} MB after the run,"
+    yield f"{last.get('peak_rss_mb', 0):.0f} MB at most (VmHWM)."
+    yield ""
+    if record.get("deep"):
+        yield "Deep pages, 100,000 posts, one client:"
+        yield ""
+        yield from _results(record["deep"]["results"])
+        yield ""
+    yield from _targets(record["targets"])
+
+
+def peers_section(record: dict[str, Any]) -> Iterator[str]:
+    dirty = " with uncommitted changes" if record["dirty"] else ""
+    yield f"`make bench-peers` at {record['time']}, commit {record['commit']}{dirty}, {record['rounds']}"
+    yield f"rounds of {record['duration_s']} s per workload and server, medians over the rounds; the"
+    yield f"machine was {record['busy_before']:.0%} busy before the run."
+    yield ""
+    yield _row(["workload", "server", "requests/s", "p50 ms", "p99 ms", "errors", "kaira ÷ this"])
+    yield _row(["---", "---", "--:", "--:", "--:", "--:", "--:"])
+    for workload, by_server in record["summary"].items():
+        for index, (server, s) in enumerate(by_server.items()):
+            ratio = record["ratios"].get(workload, {}).get(server)
+            yield _row(
+                [
+                    TITLES.get(workload, workload) if index == 0 else "",
+                    server,
+                    rate(s["rps"]),
+                    f"{s['p50_ms']:.2f}",
+                    f"{s['p99_ms']:.2f}",
+                    str(s["errors"]),
+                    "" if ratio is None else f"{ratio:.2f}×",
+                ]
+            )
+    yield ""
+    yield from _targets(record["targets"])
+
+
+def main() -> None:
+    """Print the latest `make bench` and `make bench-peers` records as Markdown."""
+    for suite, section in (("bench", bench_section), ("peers", peers_section)):
+        record = latest(suite)
+        if record is None:
+            typer.echo(f"(no {suite} record in bench/{RESULTS.name})\n")
+            continue
+        typer.echo("\n".join(section(record)) + "\n")
+
+
+if __name__ == "__main__":
+    typer.run(main)

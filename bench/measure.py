@@ -1,0 +1,110 @@
+"""One measured workload: a short warm-up with the same requests, then the measured run.
+
+The warm-up fills the server's caches (SQLAlchemy's compiled statements, prepared statements on each
+pooled connection, the pool itself), so the measured run sees the steady state a long-running service has
+rather than its first seconds. Before each run the server is let finish what the previous one left (see
+`Server.wait_idle`), so that no workload pays for another's backlog.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from statistics import median
+
+from bench import wrk
+from bench.dataset import DatasetSpec
+from bench.server import Server
+from bench.settings import Settings
+from bench.workloads import Workload, load
+from bench.wrk import Measurement
+
+
+@dataclass(frozen=True)
+class Result:
+    workload: str
+    title: str
+    measurement: Measurement
+    rss_bytes: int
+    """The server's memory right after this workload."""
+    connections: int
+    settled: bool = True
+    """The server was idle when the run started (False: it was still busy with earlier work)."""
+
+    def as_record(self) -> dict[str, object]:
+        return {
+            "workload": self.workload,
+            "connections": self.connections,
+            "settled": self.settled,
+            **self.measurement.as_record(),
+            "rss_mb": round(self.rss_bytes / 2**20, 1),
+        }
+
+
+def measure(
+    server: Server,
+    workload: Workload,
+    spec: DatasetSpec,
+    settings: Settings,
+    *,
+    token: str | None = None,
+    path: str | None = None,
+    connections: int | None = None,
+    title: str | None = None,
+    key: str | None = None,
+) -> Result:
+    clients = connections or settings.connections
+    base = server.spec.base_url
+    if settings.warmup_s:
+        server.wait_idle()
+        warm = load(workload, spec, connections=clients, duration_s=settings.warmup_s, token=token, path=path)
+        wrk.run(warm, base, cpu=settings.client_cpu)
+    settled = server.wait_idle()
+    measured = load(
+        workload, spec, connections=clients, duration_s=settings.duration_s, token=token, path=path
+    )
+    result = wrk.run(measured, base, cpu=settings.client_cpu)
+    server.wait_idle()  # memory once the requests left behind are done, not in the middle of them
+    return Result(
+        workload=key or workload.key,
+        title=title or workload.title,
+        measurement=result,
+        rss_bytes=server.rss_bytes(),
+        connections=clients,
+        settled=settled,
+    )
+
+
+@dataclass(frozen=True)
+class Summary:
+    """The median over rounds of one workload on one server: one round's luck does not make the ratio."""
+
+    title: str
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    errors: int
+    rounds: int
+
+    @classmethod
+    def of(cls, results: Sequence[Result]) -> Summary:
+        if not results:
+            raise ValueError("no results to summarise")
+        measurements = [r.measurement for r in results]
+        return cls(
+            title=results[0].title,
+            rps=median(m.rps for m in measurements),
+            p50_ms=median(m.p50_ms for m in measurements),
+            p99_ms=median(m.p99_ms for m in measurements),
+            errors=sum(m.errors for m in measurements),
+            rounds=len(results),
+        )
+
+    def as_record(self) -> dict[str, object]:
+        return {
+            "rps": round(self.rps, 1),
+            "p50_ms": round(self.p50_ms, 3),
+            "p99_ms": round(self.p99_ms, 3),
+            "errors": self.errors,
+            "rounds": self.rounds,
+        }

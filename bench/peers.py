@@ -1,0 +1,197 @@
+"""`make bench-peers`: Kaira, the tutorial (seedref) and the raw-asyncpg ceiling, side by side in one run.
+
+Absolute numbers drift between machines and minutes, ratios measured in one run do not: the servers take
+turns (Kaira, seedref, ceiling, Kaira, …), one at a time on the server CPU, so that a slow minute hurts
+all three alike, and each ratio is taken between medians over the rounds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import typer
+
+from bench import dataset, kaira, machine, peers_venv, probe, record, seed, tables, targets
+from bench.guard import guarded
+from bench.measure import Result, Summary, measure
+from bench.pg import ensure_database
+from bench.server import Server, ServerSpec
+from bench.settings import Settings, load_settings
+from bench.tables import peers_table, rate
+from bench.targets import Target
+from bench.workloads import CREATE_POST, GET_POST, GET_USER, LIST_POSTS, PEER_READS, Workload
+from bench.wrk import require_cpus, require_tools
+
+console = tables.console()
+
+SEEDREF_PORT = 8001
+CEILING_PORT = 8002
+READ_SERVERS = ("kaira", "seedref", "ceiling")
+WRITE_SERVERS = ("kaira", "seedref")
+"""The ceiling only reads."""
+
+
+@dataclass(frozen=True)
+class Contender:
+    name: str
+    spec: ServerSpec
+    authenticated: bool
+    """Kaira's writes need a token; the tutorial takes ?author_id= instead."""
+
+
+def main(
+    duration: int | None = typer.Option(None, help="Seconds per measured workload [env BENCH_DURATION, 10]."),
+    warmup: int | None = typer.Option(None, help="Warm-up seconds before each [env BENCH_WARMUP, 2]."),
+    connections: int | None = typer.Option(None, help="wrk connections [env BENCH_CONNECTIONS, 32]."),
+    rounds: int | None = typer.Option(None, help="Rounds of A/B/C turns [env BENCH_ROUNDS, 2]."),
+    save: bool = typer.Option(True, help="Append the results to bench/results.jsonl."),
+) -> None:
+    """Measure Kaira against the tutorial and the ceiling, alternating, and check the issue's ratios."""
+
+    def body() -> None:
+        settings = load_settings().with_overrides(
+            duration_s=duration, warmup_s=warmup, connections=connections, rounds=rounds
+        )
+        require_tools()
+        require_cpus(settings.server_cpu, settings.client_cpu)
+        peers_venv.requirements(settings.peers_dir)  # a wrong KAIRA_PEERS_DIR fails now, not later
+        compare(settings, save=save)
+
+    guarded(console, body)
+
+
+def contenders(settings: Settings, peers_bin: Path) -> dict[str, Contender]:
+    """The three servers, each as its README runs it; the peers from their own venv's uvicorn."""
+    peers = settings.peers_dir
+    uvicorn = [str(peers_bin / "uvicorn")]
+    quiet = ["--host", "127.0.0.1", "--no-access-log", "--log-level", "warning"]
+    no_pyc = {"PYTHONDONTWRITEBYTECODE": "1"}  # the peers' folder is shared, and may be read-only
+    return {
+        "kaira": Contender("kaira", kaira.server_spec(settings, settings.database_url), authenticated=True),
+        "seedref": Contender(
+            "seedref",
+            ServerSpec(
+                name="seedref",
+                argv=[*uvicorn, "main:app", "--port", str(SEEDREF_PORT), *quiet],
+                cwd=peers / "seedref",
+                port=SEEDREF_PORT,
+                env={"DATABASE_URL": settings.seedref_database_url, "SEEDREF_ECHO": "0", **no_pyc},
+            ),
+            authenticated=False,
+        ),
+        "ceiling": Contender(
+            "ceiling",
+            ServerSpec(
+                name="ceiling",
+                argv=[*uvicorn, "app:app", "--port", str(CEILING_PORT), *quiet],
+                cwd=peers / "ceiling",
+                port=CEILING_PORT,
+                env={"DATABASE_URL": settings.database_url, "CEILING_MODE": "kaira", **no_pyc},
+            ),
+            authenticated=False,
+        ),
+    }
+
+
+def compare(settings: Settings, *, save: bool) -> None:
+    busy = machine.check_quiet(console)
+    console.print("Preparing the peers' virtualenv (.venv-peers)…")
+    bin_dir = peers_venv.ensure(settings.peers_dir)
+    console.print("Preparing the databases…")
+    asyncio.run(_prepare(settings))
+    servers = contenders(settings, bin_dir)
+    raw: dict[str, dict[str, list[Result]]] = defaultdict(lambda: defaultdict(list))
+    rounds: list[dict[str, object]] = []
+
+    def turns(names: Sequence[str], chosen: Sequence[Workload]) -> None:
+        for number in range(1, settings.rounds + 1):
+            for name in names:
+                console.print(f"Round {number}/{settings.rounds}: {name}")
+                for result in _turn(settings, servers[name], chosen):
+                    raw[name][result.workload].append(result)
+                    rounds.append({"round": number, "server": name, **result.as_record()})
+
+    turns(READ_SERVERS, PEER_READS)
+    turns(WRITE_SERVERS, (CREATE_POST,))  # after every read: the rows they add change no read's answer
+
+    summaries = {
+        w.key: {name: Summary.of(raw[name][w.key]) for name in raw if raw[name].get(w.key)}
+        for w in (*PEER_READS, CREATE_POST)
+    }
+    ratios = {
+        key: {peer: by["kaira"].rps / by[peer].rps for peer in by if peer != "kaira" and by[peer].rps}
+        for key, by in summaries.items()
+        if "kaira" in by
+    }
+    title = f"Kaira vs peers: medians of {settings.rounds} rounds, {settings.duration_s} s each"
+    console.print(peers_table(title, READ_SERVERS, summaries, ratios))
+    checks = _targets(summaries)
+    targets.print_targets(console, checks)
+    if save:
+        record.append(
+            {
+                "suite": "peers",
+                **record.context(settings),
+                "busy_before": round(busy, 3),
+                "rounds": settings.rounds,
+                "runs": rounds,
+                "summary": {k: {s: v.as_record() for s, v in by.items()} for k, by in summaries.items()},
+                "ratios": {k: {p: round(v, 3) for p, v in by.items()} for k, by in ratios.items()},
+                "targets": [t.as_record() for t in checks],
+            }
+        )
+        console.print(f"Appended to bench/{record.RESULTS.name}")
+
+
+async def _prepare(settings: Settings) -> None:
+    """Kaira's database (which the ceiling reads too) loaded; the tutorial's created, loaded on its start."""
+    await seed.prepare_kaira(settings, settings.database_url, dataset.SMALL)
+    await ensure_database(settings.seedref_database_url)
+
+
+def _turn(settings: Settings, contender: Contender, chosen: Sequence[Workload]) -> list[Result]:
+    """One server's turn: start it, measure each workload (warm-up included), stop it."""
+    with Server(contender.spec, cpu=settings.server_cpu) as server:
+        if contender.name == "seedref":
+            # Its tables exist once it has started (create_all): load them now, unless already loaded.
+            asyncio.run(seed.load(settings.seedref_database_url, dataset.SMALL, seed.SEEDREF))
+        for problem in probe.problems(server.spec.base_url, chosen):
+            console.print(f"[bold yellow]check {contender.name}: {problem}[/]")
+        token = kaira.access_token(server.spec.base_url) if contender.authenticated else None
+        results = []
+        for workload in chosen:
+            console.print(f"  {workload.title}")
+            results.append(measure(server, workload, dataset.SMALL, settings, token=token))
+        return results
+
+
+def _targets(summaries: dict[str, dict[str, Summary]]) -> list[Target]:
+    checks: list[Target] = []
+
+    def ratio(key: str, peer: str, limit: float) -> None:
+        by = summaries.get(key, {})
+        if "kaira" in by and peer in by:
+            kaira_, other = by["kaira"], by[peer]
+            detail = f"{rate(kaira_.rps)} vs {rate(other.rps)} req/s"
+            checks.append(
+                targets.ratio(f"{kaira_.title}: kaira/{peer}", kaira_.rps, other.rps, limit, detail=detail)
+            )
+
+    ratio(GET_POST.key, "ceiling", 0.5)
+    ratio(GET_USER.key, "ceiling", 0.5)
+    ratio(LIST_POSTS.key, "ceiling", 0.4)
+    ratio(LIST_POSTS.key, "seedref", 10.0)
+    ratio(CREATE_POST.key, "seedref", 3.0)
+    for workload in PEER_READS:
+        mine = summaries.get(workload.key, {}).get("kaira")
+        if mine:
+            checks.append(targets.tail(f"kaira {workload.title}", mine.p50_ms, mine.p99_ms))
+    return checks
+
+
+if __name__ == "__main__":
+    typer.run(main)
