@@ -47,17 +47,19 @@ async def duplicate_message(session: AsyncSession, *, username: str | None, emai
 
 
 async def create_user(session: AsyncSession, data: UserCreate, *, is_superuser: bool = False) -> User:
-    # Checked first so a plain duplicate costs no hashing; the unique indexes settle races below.
+    # Hashed before the first query: the slow hash must not hold a pooled connection while it runs,
+    # or a burst of sign-ups would leave readers waiting for connections.
+    password_hash = await hash_password_later(data.password)
     if message := await duplicate_message(session, username=data.username, email=data.email):
         raise Conflict(message)
     user = User(
         username=data.username,
         email=data.email,
         full_name=data.full_name,
-        password_hash=await hash_password_later(data.password),
+        password_hash=password_hash,
         is_superuser=is_superuser,
     )
-    async with _unique_guard(session, username=data.username, email=data.email):
+    async with _unique_guard(session, username=data.username, email=data.email):  # settles races
         session.add(user)
     return user
 
