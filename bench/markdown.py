@@ -12,6 +12,7 @@ from typing import Any
 import orjson
 import typer
 
+from bench.machine import OTHERS_WARNING
 from bench.record import RESULTS
 from bench.tables import rate
 
@@ -48,18 +49,22 @@ def _row(cells: list[str]) -> str:
     return "| " + " | ".join(cells) + " |"
 
 
+def _others(cpus: float) -> str:
+    return f" (others used {cpus:.1f} CPU)" if cpus > OTHERS_WARNING else ""
+
+
 def _results(results: list[dict[str, Any]]) -> Iterator[str]:
     yield _row(["workload", "clients", "requests/s", "p50 ms", "p99 ms", "errors", "RSS MB"])
     yield _row(["---", "--:", "--:", "--:", "--:", "--:", "--:"])
     for r in results:
         yield _row(
             [
-                TITLES.get(r["workload"], r["workload"]),
+                TITLES.get(r["workload"], r["workload"]) + _others(r.get("other_cpu", 0.0)),
                 str(r["connections"]),
                 rate(r["rps"]),
                 f"{r['p50_ms']:.2f}",
                 f"{r['p99_ms']:.2f}",
-                str(r["errors"]),
+                str(r["errors"]) if r["requests"] else "no answer",
                 f"{r['rss_mb']:.0f}",
             ]
         )
@@ -107,7 +112,7 @@ def peers_section(record: dict[str, Any]) -> Iterator[str]:
             yield _row(
                 [
                     TITLES.get(workload, workload) if index == 0 else "",
-                    server,
+                    server + _others(s.get("other_cpu", 0.0)),
                     rate(s["rps"]),
                     f"{s['p50_ms']:.2f}",
                     f"{s['p99_ms']:.2f}",

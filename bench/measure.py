@@ -14,6 +14,7 @@ from statistics import median
 
 from bench import wrk
 from bench.dataset import DatasetSpec
+from bench.machine import OtherLoad
 from bench.server import Server
 from bench.settings import Settings
 from bench.workloads import Workload, load
@@ -30,12 +31,15 @@ class Result:
     connections: int
     settled: bool = True
     """The server was idle when the run started (False: it was still busy with earlier work)."""
+    other_cpu: float = 0.0
+    """CPUs used meanwhile by processes other than the bench's and PostgreSQL (see `machine.OtherLoad`)."""
 
     def as_record(self) -> dict[str, object]:
         return {
             "workload": self.workload,
             "connections": self.connections,
             "settled": self.settled,
+            "other_cpu": round(self.other_cpu, 3),
             **self.measurement.as_record(),
             "rss_mb": round(self.rss_bytes / 2**20, 1),
         }
@@ -63,7 +67,8 @@ def measure(
     measured = load(
         workload, spec, connections=clients, duration_s=settings.duration_s, token=token, path=path
     )
-    result = wrk.run(measured, base, cpu=settings.client_cpu)
+    with OtherLoad() as others:
+        result = wrk.run(measured, base, cpu=settings.client_cpu)
     server.wait_idle()  # memory once the requests left behind are done, not in the middle of them
     return Result(
         workload=key or workload.key,
@@ -72,6 +77,7 @@ def measure(
         rss_bytes=server.rss_bytes(),
         connections=clients,
         settled=settled,
+        other_cpu=others.cpus,
     )
 
 
@@ -85,6 +91,8 @@ class Summary:
     p99_ms: float
     errors: int
     rounds: int
+    other_cpu: float
+    """The most CPU other processes used during any of the rounds."""
 
     @classmethod
     def of(cls, results: Sequence[Result]) -> Summary:
@@ -98,6 +106,7 @@ class Summary:
             p99_ms=median(m.p99_ms for m in measurements),
             errors=sum(m.errors for m in measurements),
             rounds=len(results),
+            other_cpu=max(r.other_cpu for r in results),
         )
 
     def as_record(self) -> dict[str, object]:
@@ -107,4 +116,5 @@ class Summary:
             "p99_ms": round(self.p99_ms, 3),
             "errors": self.errors,
             "rounds": self.rounds,
+            "other_cpu": round(self.other_cpu, 3),
         }

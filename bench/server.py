@@ -20,6 +20,8 @@ from types import TracebackType
 
 import httpx
 
+from bench import procfs
+
 HOST = "127.0.0.1"
 """The only address the bench sends traffic to."""
 
@@ -134,14 +136,14 @@ class Server:
 
     def rss_bytes(self) -> int:
         """Resident memory of the server and every process under it (workers), from /proc."""
-        return sum(_status_kb(pid, "VmRSS:") * 1024 for pid in process_tree(self.pid))
+        return sum(procfs.status_kb(pid, "VmRSS:") * 1024 for pid in procfs.tree(self.pid))
 
     def peak_rss_bytes(self) -> int:
         """The most memory the server's processes held at any moment so far (VmHWM, the high-water mark).
 
         Memory is read after a workload's leftovers are done; this says what it took in the middle of it.
         """
-        return sum(_status_kb(pid, "VmHWM:") * 1024 for pid in process_tree(self.pid))
+        return sum(procfs.status_kb(pid, "VmHWM:") * 1024 for pid in procfs.tree(self.pid))
 
     def wait_idle(self, timeout_s: float = 120.0, window_s: float = 0.3, max_share: float = 0.05) -> bool:
         """Wait until the server stops working; False if it is still busy after `timeout_s`.
@@ -151,18 +153,19 @@ class Server:
         less than `max_share` of one CPU used over a `window_s` sampling window.
         """
         deadline = time.monotonic() + timeout_s
-        ticks_per_s = os.sysconf("SC_CLK_TCK")
-        before, since = self._cpu_ticks(), time.monotonic()
+        before, since = self.cpu_ticks(), time.monotonic()
         while time.monotonic() < deadline:
             time.sleep(window_s)  # a sampling window, not a guess at how long the work takes
-            now, at = self._cpu_ticks(), time.monotonic()
-            if (now - before) / ticks_per_s <= max_share * (at - since):
+            now, at = self.cpu_ticks(), time.monotonic()
+            if (now - before) / procfs.TICKS_PER_S <= max_share * (at - since):
                 return True
             before, since = now, at
         return False
 
-    def _cpu_ticks(self) -> int:
-        return sum(_cpu_ticks(pid) for pid in process_tree(self.pid))
+    def cpu_ticks(self) -> int:
+        """CPU time used so far by the server's processes, in clock ticks."""
+        procs = procfs.processes()
+        return sum(procs[pid].ticks for pid in procfs.tree(self.pid, procs) if pid in procs)
 
     def log_tail(self, lines: int = 20) -> str:
         try:
@@ -181,44 +184,3 @@ def _port_in_use(port: int) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.settimeout(0.5)
         return sock.connect_ex((HOST, port)) == 0
-
-
-def process_tree(root: int) -> list[int]:
-    """`root` and its descendants (workers, their helpers), from /proc."""
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        ppid = int(stat.rpartition(")")[2].split()[1])  # the name in parentheses may hold spaces
-        children.setdefault(ppid, []).append(int(entry.name))
-    tree, todo = [], [root]
-    while todo:
-        pid = todo.pop()
-        tree.append(pid)
-        todo.extend(children.get(pid, []))
-    return tree
-
-
-def _cpu_ticks(pid: int) -> int:
-    """User + system CPU time of one process, in clock ticks (0 when it is gone)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-    except OSError:
-        return 0
-    return int(fields[11]) + int(fields[12])  # utime, stime: fields 14 and 15 of stat(5)
-
-
-def _status_kb(pid: int, field: str) -> int:
-    """A kB field of /proc/PID/status such as `VmRSS:` (0 when the process is gone)."""
-    try:
-        status = Path(f"/proc/{pid}/status").read_text()
-    except OSError:
-        return 0
-    for line in status.splitlines():
-        if line.startswith(field):
-            return int(line.split()[1])
-    return 0

@@ -8,6 +8,7 @@ and the p99 is compared with get-a-post measured alone just before.
 from __future__ import annotations
 
 from bench import dataset, workloads
+from bench.machine import OtherLoad
 from bench.measure import Result
 from bench.server import Server
 from bench.settings import Settings
@@ -22,7 +23,7 @@ def login_storm(server: Server, settings: Settings) -> list[Result]:
     settled = server.wait_idle()
     logins = workloads.load(LOGIN, spec, connections=STORM_CONNECTIONS, duration_s=settings.duration_s + 1)
     gets = workloads.load(GET_POST, spec, connections=settings.connections, duration_s=settings.duration_s)
-    with WrkRun(logins, base, cpu=settings.client_cpu) as login_run:
+    with OtherLoad() as others, WrkRun(logins, base, cpu=settings.client_cpu) as login_run:
         with WrkRun(gets, base, cpu=settings.client_cpu) as get_run:
             get_result = get_run.result()
         login_result = login_run.result()
@@ -36,6 +37,15 @@ def login_storm(server: Server, settings: Settings) -> list[Result]:
             rss,
             settings.connections,
             settled,
+            others.cpus,
         ),
-        Result("login_storm", "  the logins meanwhile", login_result, rss, STORM_CONNECTIONS, settled),
+        Result(
+            "login_storm",
+            "  the logins meanwhile",
+            login_result,
+            rss,
+            STORM_CONNECTIONS,
+            settled,
+            others.cpus,
+        ),
     ]

@@ -8,6 +8,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from rich.console import Console
 from rich.table import Table
 
+from bench.machine import OTHERS_WARNING
 from bench.measure import Result, Summary
 
 
@@ -19,6 +20,14 @@ def rate(rps: float) -> str:
 def console() -> Console:
     """A terminal's own width; 120 columns when the output goes to a file or a pipe (80 would wrap)."""
     return Console() if sys.stdout.isatty() else Console(width=120)
+
+
+def _notes(settled: bool, other_cpu: float) -> str:
+    """Why a number may be off: the server was still busy, or other processes took CPU meanwhile."""
+    notes = [] if settled else ["server was busy"]
+    if other_cpu > OTHERS_WARNING:
+        notes.append(f"others used {other_cpu:.1f} CPU")
+    return f" [yellow]({', '.join(notes)})[/]" if notes else ""
 
 
 def results_table(title: str, results: Iterable[Result]) -> Table:
@@ -35,7 +44,7 @@ def results_table(title: str, results: Iterable[Result]) -> Table:
         errors = f"[bold red]{m.errors}[/]" if m.errors else "0"
         if not m.requests:
             errors = "[bold red]no answer[/]"
-        title = result.title if result.settled else f"{result.title} [yellow](server was busy)[/]"
+        title = result.title + _notes(result.settled, result.other_cpu)
         table.add_row(
             title,
             str(result.connections),
@@ -70,7 +79,7 @@ def peers_table(
             ratio = ratios.get(workload, {}).get(server)
             table.add_row(
                 m.title if index == 0 else "",
-                server,
+                server + _notes(True, m.other_cpu),
                 rate(m.rps),
                 f"{m.p50_ms:.2f}",
                 f"{m.p99_ms:.2f}",

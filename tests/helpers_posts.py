@@ -12,7 +12,7 @@ from typing import Any
 import orjson
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from httpx import Response
+from httpx2 import Response
 from sqlalchemy import func, select, update
 
 from kaira.posts.models import Post
