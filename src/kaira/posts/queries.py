@@ -10,10 +10,24 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 import orjson
-from sqlalchemy import ColumnElement, Dialect, Row, Select, func, literal, or_, select, tuple_, type_coerce
+from sqlalchemy import (
+    ColumnElement,
+    Dialect,
+    Integer,
+    Row,
+    Select,
+    String,
+    bindparam,
+    func,
+    or_,
+    select,
+    tuple_,
+    type_coerce,
+)
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.types import JSON, TypeDecorator
@@ -21,7 +35,7 @@ from sqlalchemy.types import JSON, TypeDecorator
 from kaira.errors import NotFound
 from kaira.pagination import Page, decode_cursor, encode_cursor
 from kaira.posts.models import Post
-from kaira.posts.service import visible_to
+from kaira.posts.service import ViewerKind, viewer_kind, visibility
 from kaira.tags.models import Tag, post_tags
 from kaira.users.models import User
 
@@ -74,14 +88,14 @@ def _tag_names(dialect_name: str) -> ColumnElement[list[str]]:
     return type_coerce(names, TagNames()).label("tags")
 
 
-def _post_rows(session: AsyncSession) -> Select[Any]:
+def _post_rows(dialect_name: str) -> Select[Any]:
     return select(
         Post.id,
         Post.title,
         Post.content,
         Post.author_id,
         Post.is_published,
-        _tag_names(session.get_bind().dialect.name),
+        _tag_names(dialect_name),
         Post.created_at,
         Post.updated_at,
         User.username,
@@ -113,9 +127,72 @@ def _as_post_data(row: Row[Any]) -> PostData:
     }
 
 
+# Building a statement costs more than running it (~0.7 ms against ~0.1 ms), so each shape of query
+# is built once, with parameters for every value, and reused; SQLAlchemy then reuses its compiled form.
+
+
+@cache
+def _one_post_statement(dialect_name: str, kind: ViewerKind) -> Select[Any]:
+    return _post_rows(dialect_name).where(Post.id == bindparam("post_id", type_=Integer), visibility(kind))
+
+
+@dataclass(frozen=True, slots=True)
+class _PageShape:
+    dialect_name: str
+    kind: ViewerKind
+    published_only: bool
+    by_author: bool
+    by_tag: bool
+    words: int
+    after_cursor: bool
+
+
+@cache
+def _page_statement(shape: _PageShape) -> Select[Any]:
+    """The page's ids are chosen first, in a subquery that walks only the index; the author and tags
+    are then fetched for those rows alone. Otherwise `skip=99980` would aggregate the tags of every
+    skipped row too, and a deep page would cost seconds instead of milliseconds."""
+    chosen = select(Post.id).where(visibility(shape.kind))
+    if shape.published_only:
+        chosen = chosen.where(Post.is_published)
+    if shape.by_author:
+        chosen = chosen.where(Post.author_id == bindparam("author_id", type_=Integer))
+    if shape.by_tag:
+        tagged = (
+            select(post_tags.c.post_id)
+            .join(Tag, Tag.id == post_tags.c.tag_id)
+            .where(Tag.name == bindparam("tag", type_=String))
+        )
+        chosen = chosen.where(Post.id.in_(tagged))
+    for index in range(shape.words):
+        pattern = bindparam(f"word_{index}", type_=String)
+        chosen = chosen.where(
+            or_(Post.title.ilike(pattern, escape="\\"), Post.content.ilike(pattern, escape="\\"))
+        )
+    if shape.after_cursor:
+        # Typed as the columns, so the instant is converted to UTC as stored, whatever its offset.
+        after = tuple_(
+            bindparam("after_created_at", type_=Post.created_at.type), bindparam("after_id", type_=Integer)
+        )
+        chosen = chosen.where(tuple_(Post.created_at, Post.id) < after)
+    newest_first = (Post.created_at.desc(), Post.id.desc())
+    page_ids = (
+        chosen.order_by(*newest_first)
+        .offset(bindparam("skip", type_=Integer))
+        .limit(bindparam("limit", type_=Integer))
+        .subquery()
+    )
+    return _post_rows(shape.dialect_name).join(page_ids, page_ids.c.id == Post.id).order_by(*newest_first)
+
+
+def _dialect_name(session: AsyncSession) -> str:
+    return session.get_bind().dialect.name
+
+
 async def read_post(session: AsyncSession, post_id: int, *, viewer: User | None) -> PostData:
-    query = _post_rows(session).where(Post.id == post_id, visible_to(viewer))
-    row = (await session.execute(query)).first()
+    statement = _one_post_statement(_dialect_name(session), viewer_kind(viewer))
+    params = {"post_id": post_id, "viewer_id": viewer.id if viewer else None}
+    row = (await session.execute(statement, params)).first()
     if row is None:
         raise NotFound("Post not found")
     return _as_post_data(row)
@@ -124,44 +201,35 @@ async def read_post(session: AsyncSession, post_id: int, *, viewer: User | None)
 async def read_posts(
     session: AsyncSession, page: Page, *, viewer: User | None, where: PostFilter
 ) -> Sequence[PostData]:
-    """Newest first; one row more than the page so the caller knows whether a next page exists.
-
-    The page's ids are chosen first, in a subquery that walks only the index; the author and the tags
-    are then fetched for those rows alone. Otherwise `skip=99980` would aggregate the tags of every
-    skipped row too, and a deep page would cost seconds instead of milliseconds.
-    """
-    chosen = select(Post.id).where(visible_to(viewer))
-    if where.published_only:
-        chosen = chosen.where(Post.is_published)
-    if where.author_id is not None:
-        chosen = chosen.where(Post.author_id == where.author_id)
-    if where.tag is not None:
-        tagged = (
-            select(post_tags.c.post_id).join(Tag, Tag.id == post_tags.c.tag_id).where(Tag.name == where.tag)
-        )
-        chosen = chosen.where(Post.id.in_(tagged))
-    if where.query:
-        chosen = chosen.where(*_matches_words(where.query))
+    """Newest first; one row more than the page so the caller knows whether a next page exists."""
+    words = [_like_pattern(word) for word in (where.query or "").split()[:MAX_SEARCH_WORDS]]
+    params: dict[str, Any] = {
+        "viewer_id": viewer.id if viewer else None,
+        "author_id": where.author_id,
+        "tag": where.tag,
+        "skip": page.skip,
+        "limit": page.limit + 1,
+        **{f"word_{index}": pattern for index, pattern in enumerate(words)},
+    }
     if page.cursor is not None:
-        created_at, post_id = decode_cursor(page.cursor, CURSOR_KIND, [datetime, int])
-        # Typed as the column, so the instant is converted to UTC as stored, whatever its offset.
-        after = tuple_(literal(created_at, Post.created_at.type), literal(post_id, Post.id.type))
-        chosen = chosen.where(tuple_(Post.created_at, Post.id) < after)
-    newest_first = (Post.created_at.desc(), Post.id.desc())
-    page_ids = chosen.order_by(*newest_first).offset(page.skip).limit(page.limit + 1).subquery()
-    query = _post_rows(session).join(page_ids, page_ids.c.id == Post.id).order_by(*newest_first)
-    return [_as_post_data(row) for row in await session.execute(query)]
-
-
-def _matches_words(text: str) -> list[ColumnElement[bool]]:
-    """Every word must appear in the title or the content, in any case and any script (Korean too)."""
-    conditions = []
-    for word in text.split()[:MAX_SEARCH_WORDS]:
-        pattern = "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        conditions.append(
-            or_(Post.title.ilike(pattern, escape="\\"), Post.content.ilike(pattern, escape="\\"))
+        params["after_created_at"], params["after_id"] = decode_cursor(
+            page.cursor, CURSOR_KIND, [datetime, int]
         )
-    return conditions
+    shape = _PageShape(
+        dialect_name=_dialect_name(session),
+        kind=viewer_kind(viewer),
+        published_only=where.published_only,
+        by_author=where.author_id is not None,
+        by_tag=where.tag is not None,
+        words=len(words),
+        after_cursor=page.cursor is not None,
+    )
+    return [_as_post_data(row) for row in await session.execute(_page_statement(shape), params)]
+
+
+def _like_pattern(word: str) -> str:
+    """`word` anywhere, with LIKE's own wildcards taken literally."""
+    return "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
 def next_cursor(post: PostData) -> str:

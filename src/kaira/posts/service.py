@@ -6,8 +6,9 @@ lazy-loads under asyncio."""
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Literal
 
-from sqlalchemy import ColumnElement, delete, or_, select, true
+from sqlalchemy import ColumnElement, Integer, bindparam, delete, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
@@ -19,14 +20,32 @@ from kaira.tags.service import resolve_tags
 from kaira.users.models import User
 from kaira.users.service import get_user
 
+ViewerKind = Literal["anonymous", "author", "superuser"]
+
+
+def viewer_kind(viewer: User | None) -> ViewerKind:
+    if viewer is None:
+        return "anonymous"
+    return "superuser" if viewer.is_superuser else "author"
+
+
+def visibility(kind: ViewerKind) -> ColumnElement[bool]:
+    """Drafts are seen only by their author and by superusers; `:viewer_id` is the reader's id.
+
+    A rule per kind of reader, with the reader as a parameter, so statements built on it can be built
+    once and reused (building a statement costs more than running it).
+    """
+    if kind == "anonymous":
+        return Post.is_published.expression
+    if kind == "superuser":
+        return true()
+    return or_(Post.is_published, Post.author_id == bindparam("viewer_id", type_=Integer))
+
 
 def visible_to(viewer: User | None) -> ColumnElement[bool]:
-    """Drafts are seen only by their author and by superusers."""
-    if viewer is None:
-        return Post.is_published.expression
-    if viewer.is_superuser:
-        return true()
-    return or_(Post.is_published, Post.author_id == viewer.id)
+    kind = viewer_kind(viewer)
+    rule = visibility(kind)
+    return rule.params(viewer_id=viewer.id) if viewer is not None and kind == "author" else rule
 
 
 async def get_visible_post(session: AsyncSession, post_id: int, *, viewer: User | None) -> Post:

@@ -21,7 +21,7 @@ UserDep = Annotated[User, Depends(valid_user)]
 
 async def own_user(caller: CurrentUser, user: UserDep) -> User:
     """The caller comes first: without a valid token the answer is 401, whether the user exists or not."""
-    if not service.is_self_or_superuser(caller, user):
+    if not service.is_self_or_superuser(caller, user.id):
         raise Forbidden("You can only change your own account")
     return user
 

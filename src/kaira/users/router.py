@@ -5,8 +5,9 @@ from fastapi import APIRouter, Request, Response, status
 from kaira.auth.dependencies import CurrentUser, OptionalUser
 from kaira.db import SessionDep
 from kaira.pagination import PageDep, set_next_link, split_page
+from kaira.schemas import UserId
 from kaira.users import service
-from kaira.users.dependencies import OwnUserDep, UserDep
+from kaira.users.dependencies import OwnUserDep
 from kaira.users.models import User
 from kaira.users.schemas import UserCreate, UserPrivate, UserPublic, UserRead, UserUpdate
 
@@ -15,7 +16,7 @@ router = APIRouter(prefix="/api/users", tags=["users"])
 
 def present(user: User, viewer: User | None) -> UserRead:
     """The email is private: only the user themself and superusers see it."""
-    if service.is_self_or_superuser(viewer, user):
+    if service.is_self_or_superuser(viewer, user.id):
         return UserPrivate.model_validate(user)
     return UserPublic.model_validate(user)
 
@@ -42,8 +43,8 @@ async def list_users(
 
 
 @router.get("/{user_id}", response_model=UserRead, responses={404: {"description": "User not found"}})
-async def read_user(user: UserDep, viewer: OptionalUser) -> UserRead:
-    return present(user, viewer)
+async def read_user(user_id: UserId, session: SessionDep, viewer: OptionalUser) -> UserRead:
+    return await service.read_profile(session, user_id, viewer=viewer)
 
 
 @router.put("/{user_id}", response_model=UserPrivate)

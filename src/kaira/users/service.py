@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import Integer, bindparam, delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -14,7 +14,7 @@ from kaira.db import utcnow
 from kaira.errors import Conflict, NotFound
 from kaira.pagination import Page, decode_cursor, encode_cursor
 from kaira.users.models import User
-from kaira.users.schemas import UserCreate, UserUpdate
+from kaira.users.schemas import UserCreate, UserPrivate, UserPublic, UserRead, UserUpdate
 
 CURSOR_KIND = "users"
 
@@ -24,6 +24,24 @@ async def get_user(session: AsyncSession, user_id: int) -> User:
     if user is None:
         raise NotFound("User not found")
     return user
+
+
+# Built once: building a statement costs more than running it, and reading a profile is a hot path.
+_PROFILE = select(
+    User.id, User.username, User.email, User.full_name, User.is_active, User.created_at, User.updated_at
+).where(User.id == bindparam("user_id", type_=Integer))
+
+
+async def read_profile(session: AsyncSession, user_id: int, *, viewer: User | None) -> UserRead:
+    """A user as `viewer` may see them: the email only for themself and superusers."""
+    row = (await session.execute(_PROFILE, {"user_id": user_id})).first()
+    if row is None:
+        raise NotFound("User not found")
+    fields = row._asdict()
+    if is_self_or_superuser(viewer, user_id):
+        return UserPrivate(**fields)
+    del fields["email"]
+    return UserPublic(**fields)
 
 
 async def find_by_login(session: AsyncSession, login: str) -> User | None:
@@ -118,5 +136,5 @@ async def _unique_guard(
         raise Conflict(message or "Username or email already registered") from None
 
 
-def is_self_or_superuser(viewer: User | None, user: User) -> bool:
-    return viewer is not None and (viewer.id == user.id or viewer.is_superuser)
+def is_self_or_superuser(viewer: User | None, user_id: int) -> bool:
+    return viewer is not None and (viewer.id == user_id or viewer.is_superuser)
