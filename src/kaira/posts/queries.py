@@ -107,22 +107,28 @@ def _post_rows(dialect_name: str) -> Select[Any]:
 
 
 def _as_post_data(row: Row[Any]) -> PostData:
+    # Unpacked by position (the order of `_post_rows`): a row's attribute lookup by name costs more
+    # than building the whole dict.
+    (
+        post_id, title, content, author_id, is_published, tags, created_at, updated_at,
+        username, full_name, is_active, author_created_at, author_updated_at,
+    ) = row  # fmt: skip
     return {
-        "id": row.id,
-        "title": row.title,
-        "content": row.content,
-        "author_id": row.author_id,
-        "is_published": row.is_published,
-        "tags": row.tags,
-        "created_at": row.created_at,
-        "updated_at": row.updated_at,
+        "id": post_id,
+        "title": title,
+        "content": content,
+        "author_id": author_id,
+        "is_published": is_published,
+        "tags": tags,
+        "created_at": created_at,
+        "updated_at": updated_at,
         "author": {
-            "id": row.author_id,
-            "username": row.username,
-            "full_name": row.full_name,
-            "is_active": row.is_active,
-            "created_at": row.author_created_at,
-            "updated_at": row.author_updated_at,
+            "id": author_id,
+            "username": username,
+            "full_name": full_name,
+            "is_active": is_active,
+            "created_at": author_created_at,
+            "updated_at": author_updated_at,
         },
     }
 
