@@ -329,7 +329,7 @@ def test_a_bad_token_on_a_public_page_is_401_not_anonymous(
 
 
 def test_password_hashing_runs_in_threads_that_yield_the_cpu_to_the_event_loop() -> None:
-    """A burst of logins must not starve other requests: the hashing threads run at the lowest priority."""
+    """A burst of logins must not starve other requests: the hashing threads run at a lower priority."""
     hashing = kaira.auth.hashing
 
     def own_priority() -> tuple[str, int]:
@@ -338,6 +338,6 @@ def test_password_hashing_runs_in_threads_that_yield_the_cpu_to_the_event_loop()
     name, priority = hashing._executor.submit(own_priority).result(timeout=10)
 
     assert name.startswith("kaira-argon2")
-    assert priority == hashing.LOWEST_PRIORITY
+    assert priority == hashing.HASHING_NICENESS
     # the rest of the process, the event loop included, keeps its priority
-    assert os.getpriority(os.PRIO_PROCESS, 0) < hashing.LOWEST_PRIORITY
+    assert os.getpriority(os.PRIO_PROCESS, 0) < hashing.HASHING_NICENESS

@@ -3,8 +3,9 @@
 Argon2 is slow on purpose: tens of milliseconds of CPU and 64 MiB of memory a hash. In the default
 thread pool a burst of logins takes a thread per request, the event loop gets a sliver of the CPU and
 every other request waits behind the hashes. Here hashes run in a pool of their own, one thread per
-core (so memory stays bounded), whose threads run at the lowest scheduling priority: when the event
-loop has work it gets the CPU first; when it is idle the hashes get all of it.
+core (so memory stays bounded), whose threads run at a lower scheduling priority: when the event loop
+has work it gets most of the CPU (about 90 % against one hashing thread); when it is idle the hashes
+get all of it. Not the lowest priority: under a full load of reads, logins would starve and time out.
 """
 
 from __future__ import annotations
@@ -17,13 +18,13 @@ from concurrent.futures import ThreadPoolExecutor
 
 from kaira.auth.security import hash_password, verify_password
 
-LOWEST_PRIORITY = 19
+HASHING_NICENESS = 10
 
 
 def _run_behind_the_event_loop() -> None:
     # On Linux the nice value belongs to the thread, so only the hashing threads are lowered.
     with contextlib.suppress(OSError, AttributeError):  # other systems: plain priority
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), LOWEST_PRIORITY)
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), HASHING_NICENESS)
 
 
 _executor = ThreadPoolExecutor(
