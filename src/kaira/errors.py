@@ -39,7 +39,3 @@ class NotFound(DomainError):
 
 class InvalidCursor(DomainError):
     status_code = 422
-
-
-class DatabaseUnavailable(DomainError):
-    status_code = 503

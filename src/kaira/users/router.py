@@ -9,16 +9,9 @@ from kaira.schemas import UserId
 from kaira.users import service
 from kaira.users.dependencies import OwnUserDep
 from kaira.users.models import User
-from kaira.users.schemas import UserCreate, UserPrivate, UserPublic, UserRead, UserUpdate
+from kaira.users.schemas import UserCreate, UserPrivate, UserRead, UserUpdate
 
 router = APIRouter(prefix="/api/users", tags=["users"])
-
-
-def present(user: User, viewer: User | None) -> UserRead:
-    """The email is private: only the user themself and superusers see it."""
-    if service.is_self_or_superuser(viewer, user.id):
-        return UserPrivate.model_validate(user)
-    return UserPublic.model_validate(user)
 
 
 @router.post("/", response_model=UserPrivate, status_code=status.HTTP_201_CREATED)
@@ -39,7 +32,7 @@ async def list_users(
     users, has_next = split_page(await service.list_users(session, page), page.limit)
     if has_next:
         set_next_link(request, response, service.next_cursor(users[-1]))
-    return [present(user, viewer) for user in users]
+    return [service.as_seen_by(viewer, user.id, user) for user in users]
 
 
 @router.get("/{user_id}", response_model=UserRead, responses={404: {"description": "User not found"}})

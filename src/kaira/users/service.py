@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
+from typing import Any
 
 from sqlalchemy import Integer, bindparam, delete, func, select
 from sqlalchemy.exc import IntegrityError
@@ -37,11 +38,7 @@ async def read_profile(session: AsyncSession, user_id: int, *, viewer: User | No
     row = (await session.execute(_PROFILE, {"user_id": user_id})).first()
     if row is None:
         raise NotFound("User not found")
-    fields = row._asdict()
-    if is_self_or_superuser(viewer, user_id):
-        return UserPrivate(**fields)
-    del fields["email"]
-    return UserPublic(**fields)
+    return as_seen_by(viewer, user_id, row._asdict())
 
 
 async def find_by_login(session: AsyncSession, login: str) -> User | None:
@@ -138,3 +135,9 @@ async def _unique_guard(
 
 def is_self_or_superuser(viewer: User | None, user_id: int) -> bool:
     return viewer is not None and (viewer.id == user_id or viewer.is_superuser)
+
+
+def as_seen_by(viewer: User | None, user_id: int, user: User | Mapping[str, Any]) -> UserRead:
+    """The email is private: only the user themself and superusers see it."""
+    schema = UserPrivate if is_self_or_superuser(viewer, user_id) else UserPublic
+    return schema.model_validate(user)
