@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import itertools
 import os
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -23,13 +22,13 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import event, text
 from sqlalchemy.engine import URL
-from sqlalchemy.ext.asyncio import create_async_engine
 
 from kaira import migrate
 from kaira.auth.security import create_access_token, hash_password
 from kaira.config import Settings, parse_database_url
 from kaira.main import create_app
 from kaira.users.models import User
+from tests.helpers_pg import fresh_database
 
 TEST_SECRET = "test-secret-key-that-is-long-enough-for-production-0123456789"
 PASSWORD = "correct horse battery"
@@ -55,32 +54,12 @@ def _requested_url(config: pytest.Config) -> URL:
     return parse_database_url(raw)
 
 
-async def _admin(url: URL, statement: str) -> None:
-    engine = create_async_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    try:
-        async with engine.connect() as connection:
-            await connection.execute(text(statement))
-    finally:
-        await engine.dispose()
-
-
 @pytest.fixture(scope="session")
 def db_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[URL]:
     """A new, empty database upgraded to the newest migration (never `create_all`)."""
-    requested = _requested_url(request.config)
-    if requested.get_backend_name() == "sqlite":
-        url = requested.set(database=str(tmp_path_factory.mktemp("db") / "kaira-test.db"))
+    with fresh_database(_requested_url(request.config), tmp_path_factory.mktemp("db")) as url:
         asyncio.run(migrate.upgrade(url))
         yield url
-        return
-    name = f"kaira_test_{uuid.uuid4().hex[:12]}"
-    asyncio.run(_admin(requested, f'CREATE DATABASE "{name}"'))
-    url = requested.set(database=name)
-    try:
-        asyncio.run(migrate.upgrade(url))
-        yield url
-    finally:
-        asyncio.run(_admin(requested, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 @pytest.fixture
