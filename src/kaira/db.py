@@ -133,9 +133,15 @@ def _sqlite_engine(url: URL, *, echo: bool, timeout: float, foreign_keys: bool) 
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql(begin)
+        if not connection.get_execution_options().get(STATEMENT_IS_TRANSACTION):
+            connection.exec_driver_sql(begin)
 
     return engine
+
+
+STATEMENT_IS_TRANSACTION = "kaira_statement_is_transaction"
+"""An execution option for SQLite connections that only read: emit no BEGIN, so that each statement
+runs in its own implicit transaction, as reads do in AUTOCOMMIT on PostgreSQL."""
 
 
 def _unicode_lower(value: object) -> object:
@@ -156,23 +162,14 @@ def configure_database(settings: Settings) -> tuple[AsyncEngine, async_sessionma
     return engine, make_sessionmaker(engine)
 
 
-def make_read_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    """Sessions for requests that only read.
-
-    Their statements need no transaction around them: on PostgreSQL, AUTOCOMMIT saves the BEGIN and
-    COMMIT round trips, a third of a one-query request's time. SQLite keeps its transactions (they cost
-    no round trip there, and its savepoint recipe depends on them).
-    """
-    if engine.dialect.name != "postgresql":
-        return make_sessionmaker(engine)
-    return make_sessionmaker(engine.execution_options(isolation_level="AUTOCOMMIT"))
-
-
 READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 async def open_session(request: Request) -> AsyncIterator[AsyncSession]:
-    """One transaction per request, committed before the response leaves."""
+    """One transaction per request, committed before the response leaves.
+
+    Requests that only read get a session on the read engine (`kaira.reads`): each statement is its
+    own transaction, so no BEGIN and COMMIT round trips."""
     state = request.app.state
     sessionmaker: async_sessionmaker[AsyncSession] = (
         state.read_sessionmaker if request.method in READ_ONLY_METHODS else state.sessionmaker

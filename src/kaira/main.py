@@ -18,12 +18,13 @@ from sqlalchemy import exc as sa_exc
 
 from kaira.auth.router import router as auth_router
 from kaira.config import Settings, get_settings
-from kaira.db import configure_database, make_read_sessionmaker
+from kaira.db import configure_database, make_sessionmaker
 from kaira.errors import DomainError
 from kaira.meta import package_version
 from kaira.meta import router as meta_router
 from kaira.middleware import BodyLimit, RequestContext
 from kaira.posts.router import router as posts_router
+from kaira.reads import Reads, make_read_engine
 from kaira.tags.router import router as tags_router
 from kaira.users.router import router as users_router
 
@@ -39,7 +40,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine, sessionmaker = configure_database(settings)
         app.state.engine, app.state.sessionmaker = engine, sessionmaker
-        app.state.read_sessionmaker = make_read_sessionmaker(engine)
+        read_engine = make_read_engine(engine)
+        app.state.reads = Reads(read_engine)
+        app.state.read_sessionmaker = make_sessionmaker(read_engine)
         # What exists now lives as long as the process: moving it out of the collector's generations
         # keeps full collections short, and with them the tail latency of requests that trigger one.
         gc.collect()

@@ -18,6 +18,7 @@ import orjson
 from fastapi import Depends, Query, Request, Response
 
 from kaira.errors import InvalidCursor
+from kaira.responses import next_link
 
 MAX_SKIP = 2**31 - 1
 T = TypeVar("T")
@@ -86,5 +87,4 @@ def split_page(rows: Sequence[T], limit: int) -> tuple[Sequence[T], bool]:
 
 
 def set_next_link(request: Request, response: Response, cursor: str) -> None:
-    url = request.url.remove_query_params(["skip", "cursor"]).include_query_params(cursor=cursor)
-    response.headers["Link"] = f'<{url}>; rel="next"'
+    response.headers["Link"] = next_link(request, cursor)

@@ -29,13 +29,14 @@ from sqlalchemy import (
     type_coerce,
 )
 from sqlalchemy.dialects.postgresql import aggregate_order_by
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.types import JSON, TypeDecorator
 
+from kaira.auth.viewer import Viewer
 from kaira.errors import NotFound
 from kaira.pagination import Page, decode_cursor, encode_cursor
 from kaira.posts.models import Post
 from kaira.posts.service import ViewerKind, viewer_kind, visibility
+from kaira.reads import Reads
 from kaira.tags.models import Tag, post_tags
 from kaira.users.models import User
 
@@ -191,21 +192,17 @@ def _page_statement(shape: _PageShape) -> Select[Any]:
     return _post_rows(shape.dialect_name).join(page_ids, page_ids.c.id == Post.id).order_by(*newest_first)
 
 
-def _dialect_name(session: AsyncSession) -> str:
-    return session.get_bind().dialect.name
-
-
-async def read_post(session: AsyncSession, post_id: int, *, viewer: User | None) -> PostData:
-    statement = _one_post_statement(_dialect_name(session), viewer_kind(viewer))
+async def read_post(db: Reads, post_id: int, *, viewer: Viewer | None) -> PostData:
+    statement = _one_post_statement(db.dialect_name, viewer_kind(viewer))
     params = {"post_id": post_id, "viewer_id": viewer.id if viewer else None}
-    row = (await session.execute(statement, params)).first()
+    row = await db.first(statement, params)
     if row is None:
         raise NotFound("Post not found")
     return _as_post_data(row)
 
 
 async def read_posts(
-    session: AsyncSession, page: Page, *, viewer: User | None, where: PostFilter
+    db: Reads, page: Page, *, viewer: Viewer | None, where: PostFilter
 ) -> Sequence[PostData]:
     """Newest first; one row more than the page so the caller knows whether a next page exists."""
     words = [_like_pattern(word) for word in (where.query or "").split()[:MAX_SEARCH_WORDS]]
@@ -222,7 +219,7 @@ async def read_posts(
             page.cursor, CURSOR_KIND, [datetime, int]
         )
     shape = _PageShape(
-        dialect_name=_dialect_name(session),
+        dialect_name=db.dialect_name,
         kind=viewer_kind(viewer),
         published_only=where.published_only,
         by_author=where.author_id is not None,
@@ -230,7 +227,7 @@ async def read_posts(
         words=len(words),
         after_cursor=page.cursor is not None,
     )
-    return [_as_post_data(row) for row in await session.execute(_page_statement(shape), params)]
+    return [_as_post_data(row) for row in await db.all(_page_statement(shape), params)]
 
 
 def _like_pattern(word: str) -> str:

@@ -12,6 +12,7 @@ from sqlalchemy import ColumnElement, Integer, bindparam, delete, or_, select, t
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
+from kaira.auth.viewer import Viewer
 from kaira.db import utcnow
 from kaira.errors import Forbidden, NotFound
 from kaira.posts.models import Post
@@ -23,7 +24,7 @@ from kaira.users.service import get_user
 ViewerKind = Literal["anonymous", "author", "superuser"]
 
 
-def viewer_kind(viewer: User | None) -> ViewerKind:
+def viewer_kind(viewer: Viewer | None) -> ViewerKind:
     if viewer is None:
         return "anonymous"
     return "superuser" if viewer.is_superuser else "author"
@@ -42,7 +43,7 @@ def visibility(kind: ViewerKind) -> ColumnElement[bool]:
     return or_(Post.is_published, Post.author_id == bindparam("viewer_id", type_=Integer))
 
 
-def visible_to(viewer: User | None) -> ColumnElement[bool]:
+def visible_to(viewer: Viewer | None) -> ColumnElement[bool]:
     kind = viewer_kind(viewer)
     rule = visibility(kind)
     return rule.params(viewer_id=viewer.id) if viewer is not None and kind == "author" else rule

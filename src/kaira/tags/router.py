@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request, Response
 
-from kaira.auth.dependencies import optional_user
+from kaira.auth.dependencies import optional_viewer
 from kaira.db import SessionDep
 from kaira.pagination import PageDep, set_next_link, split_page
 from kaira.tags import service
@@ -11,7 +11,7 @@ from kaira.tags.schemas import TagCount
 router = APIRouter(prefix="/api/tags", tags=["tags"])
 
 
-@router.get("/", response_model=list[TagCount], dependencies=[Depends(optional_user)])
+@router.get("/", response_model=list[TagCount], dependencies=[Depends(optional_viewer)])
 async def list_tags(
     page: PageDep, session: SessionDep, request: Request, response: Response
 ) -> list[TagCount]:

@@ -11,9 +11,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kaira.auth.hashing import hash_password_later
+from kaira.auth.viewer import Viewer
 from kaira.db import utcnow
 from kaira.errors import Conflict, NotFound
 from kaira.pagination import Page, decode_cursor, encode_cursor
+from kaira.reads import Reads
 from kaira.users.models import User
 from kaira.users.schemas import UserCreate, UserPrivate, UserPublic, UserRead, UserUpdate
 
@@ -33,12 +35,24 @@ _PROFILE = select(
 ).where(User.id == bindparam("user_id", type_=Integer))
 
 
-async def read_profile(session: AsyncSession, user_id: int, *, viewer: User | None) -> UserRead:
-    """A user as `viewer` may see them: the email only for themself and superusers."""
-    row = (await session.execute(_PROFILE, {"user_id": user_id})).first()
+async def read_profile(db: Reads, user_id: int, *, viewer: Viewer | None) -> dict[str, Any]:
+    """A user as `viewer` may see them (`UserPrivate` or `UserPublic`): the email only for themself
+    and superusers."""
+    row = await db.first(_PROFILE, {"user_id": user_id})
     if row is None:
         raise NotFound("User not found")
-    return as_seen_by(viewer, user_id, row._asdict())
+    user_id, username, email, full_name, is_active, created_at, updated_at = row
+    profile = {
+        "id": user_id,
+        "username": username,
+        "full_name": full_name,
+        "is_active": is_active,
+        "created_at": created_at,
+        "updated_at": updated_at,
+    }
+    if is_self_or_superuser(viewer, user_id):
+        profile["email"] = email
+    return profile
 
 
 async def find_by_login(session: AsyncSession, login: str) -> User | None:
@@ -133,11 +147,11 @@ async def _unique_guard(
         raise Conflict(message or "Username or email already registered") from None
 
 
-def is_self_or_superuser(viewer: User | None, user_id: int) -> bool:
+def is_self_or_superuser(viewer: Viewer | None, user_id: int) -> bool:
     return viewer is not None and (viewer.id == user_id or viewer.is_superuser)
 
 
-def as_seen_by(viewer: User | None, user_id: int, user: User | Mapping[str, Any]) -> UserRead:
+def as_seen_by(viewer: Viewer | None, user_id: int, user: User | Mapping[str, Any]) -> UserRead:
     """The email is private: only the user themself and superusers see it."""
     schema = UserPrivate if is_self_or_superuser(viewer, user_id) else UserPublic
     return schema.model_validate(user)
