@@ -57,6 +57,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=package_version(),
         description="Users, blog posts and tags. Authenticate at `/api/auth/token` (OAuth2 password flow).",
         lifespan=lifespan,
+        telemetry=None if settings.telemetry else {"tracing": False, "metrics": False, "logs": False},
     )
     app.state.settings = settings
     app.state.secret_key = secret_key
@@ -74,11 +75,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContext)
 
-    app.include_router(meta_router)
-    app.include_router(auth_router)
-    app.include_router(users_router)
+    # Routes are matched in this order, one by one: the busiest first.
     app.include_router(posts_router)
+    app.include_router(users_router)
     app.include_router(tags_router)
+    app.include_router(auth_router)
+    app.include_router(meta_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR, html=True), name="static")
     return app
 
