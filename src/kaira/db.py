@@ -168,8 +168,8 @@ READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 async def open_session(request: Request) -> AsyncIterator[AsyncSession]:
     """One transaction per request, committed before the response leaves.
 
-    Requests that only read get a session on the read engine (`kaira.reads`): each statement is its
-    own transaction, so no BEGIN and COMMIT round trips."""
+    Requests that only read get a session whose statements are each their own transaction
+    (`kaira.statements`): no BEGIN and COMMIT round trips."""
     state = request.app.state
     sessionmaker: async_sessionmaker[AsyncSession] = (
         state.read_sessionmaker if request.method in READ_ONLY_METHODS else state.sessionmaker

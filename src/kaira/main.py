@@ -24,7 +24,7 @@ from kaira.meta import package_version
 from kaira.meta import router as meta_router
 from kaira.middleware import BodyLimit, RequestContext
 from kaira.posts.router import router as posts_router
-from kaira.reads import Reads, make_read_engine
+from kaira.statements import Statements
 from kaira.tags.router import router as tags_router
 from kaira.users.router import router as users_router
 
@@ -40,9 +40,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine, sessionmaker = configure_database(settings)
         app.state.engine, app.state.sessionmaker = engine, sessionmaker
-        read_engine = make_read_engine(engine)
-        app.state.reads = Reads(read_engine)
-        app.state.read_sessionmaker = make_sessionmaker(read_engine)
+        app.state.statements = statements = Statements.on(engine)
+        app.state.read_sessionmaker = make_sessionmaker(statements.single)
         # What exists now lives as long as the process: moving it out of the collector's generations
         # keeps full collections short, and with them the tail latency of requests that trigger one.
         gc.collect()

@@ -18,8 +18,15 @@ from fastapi import Request, Response
 _OPTIONS = orjson.OPT_UTC_Z
 
 
-def json_response(content: Any, *, headers: Mapping[str, str] | None = None) -> Response:
-    return Response(orjson.dumps(content, option=_OPTIONS), media_type="application/json", headers=headers)
+def json_response(
+    content: Any, *, status_code: int = 200, headers: Mapping[str, str] | None = None
+) -> Response:
+    return Response(
+        orjson.dumps(content, option=_OPTIONS),
+        status_code=status_code,
+        media_type="application/json",
+        headers=headers,
+    )
 
 
 def next_link(request: Request, cursor: str) -> str:

@@ -1,8 +1,7 @@
-"""Who is calling: `OptionalViewer` on pages anyone may read, `CurrentUser` where a token is required.
+"""Who is calling: `OptionalViewer`/`CurrentViewer` give a `Viewer` looked up outside any session (see
+`kaira.statements`); `CurrentUser` gives the `User` in the request's session, ready to be changed.
 
-Both refuse a bad token the same way; they differ in what they give the endpoint. Writes get the
-`User` in the request's session, ready to be changed or linked to; reads get a `Viewer` looked up
-outside any session (see `kaira.reads`).
+All refuse a bad token the same way: 401, or 400 for an inactive account.
 """
 
 from __future__ import annotations
@@ -18,7 +17,7 @@ from kaira.auth.security import TokenClaims, read_access_token
 from kaira.auth.viewer import SignedInViewer, Viewer
 from kaira.db import SessionDep
 from kaira.errors import BadRequest, NotAuthenticated
-from kaira.reads import ReadsDep
+from kaira.statements import StatementsDep
 from kaira.users.models import User
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/auth/token", auto_error=False)
@@ -56,10 +55,17 @@ async def optional_user(request: Request, session: SessionDep, token: TokenDep) 
     return _checked(claims, user)
 
 
-async def current_user(user: Annotated[User | None, Depends(optional_user)]) -> User:
-    if user is None:
+CallerT = TypeVar("CallerT")
+
+
+def _required(caller: CallerT | None) -> CallerT:
+    if caller is None:
         raise NotAuthenticated("Not authenticated")
-    return user
+    return caller
+
+
+async def current_user(user: Annotated[User | None, Depends(optional_user)]) -> User:
+    return _required(user)
 
 
 _VIEWER = select(User.id, User.is_superuser, User.is_active, User.created_at).where(
@@ -67,8 +73,8 @@ _VIEWER = select(User.id, User.is_superuser, User.is_active, User.created_at).wh
 )
 
 
-async def optional_viewer(request: Request, db: ReadsDep, token: TokenDep) -> Viewer | None:
-    """The caller as a `Viewer`, or None when anonymous; an anonymous read touches no connection."""
+async def optional_viewer(request: Request, db: StatementsDep, token: TokenDep) -> Viewer | None:
+    """The caller as a `Viewer`, or None when anonymous; an anonymous caller costs no statement."""
     if token is None:
         return None
     claims = read_access_token(token, secret=request.app.state.secret_key)
@@ -77,6 +83,11 @@ async def optional_viewer(request: Request, db: ReadsDep, token: TokenDep) -> Vi
     return SignedInViewer(id=account.id, is_superuser=account.is_superuser)
 
 
+async def current_viewer(viewer: Annotated[Viewer | None, Depends(optional_viewer)]) -> Viewer:
+    return _required(viewer)
+
+
 OptionalUser = Annotated[User | None, Depends(optional_user)]
 CurrentUser = Annotated[User, Depends(current_user)]
 OptionalViewer = Annotated[Viewer | None, Depends(optional_viewer)]
+CurrentViewer = Annotated[Viewer, Depends(current_viewer)]

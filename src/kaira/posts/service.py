@@ -15,11 +15,13 @@ from sqlalchemy.orm import joinedload
 from kaira.auth.viewer import Viewer
 from kaira.db import utcnow
 from kaira.errors import Forbidden, NotFound
+from kaira.posts import writes
+from kaira.posts.bodies import PostData
 from kaira.posts.models import Post
 from kaira.posts.schemas import PostCreate, PostUpdate
-from kaira.tags.service import resolve_tags
+from kaira.statements import Statements
+from kaira.tags.service import create_missing_tags, resolve_tags
 from kaira.users.models import User
-from kaira.users.service import get_user
 
 ViewerKind = Literal["anonymous", "author", "superuser"]
 
@@ -62,29 +64,41 @@ async def get_visible_post(session: AsyncSession, post_id: int, *, viewer: User 
     return post
 
 
-async def choose_author(session: AsyncSession, caller: User, author_id: int | None) -> User:
+_USER_EXISTS = select(User.id).where(User.id == bindparam("user_id", type_=Integer))
+
+
+async def choose_author(db: Statements, caller: Viewer, author_id: int | None) -> int:
     """The caller writes as themself; only a superuser may name another existing author."""
     if author_id is None or author_id == caller.id:
-        return caller
+        return caller.id
     if not caller.is_superuser:
         raise Forbidden("You can only create posts as yourself")
-    try:
-        return await get_user(session, author_id)
-    except NotFound:
-        raise NotFound("Author not found") from None
+    if await db.first(_USER_EXISTS, {"user_id": author_id}) is None:
+        raise NotFound("Author not found")
+    return author_id
 
 
-async def create_post(session: AsyncSession, author: User, data: PostCreate) -> Post:
-    post = Post(
-        title=data.title,
-        content=data.content,
-        is_published=data.is_published,
-        author=author,
-        tags=await resolve_tags(session, data.tags),
-    )
-    session.add(post)
-    await session.flush()
-    return post
+async def create_post(db: Statements, author_id: int, data: PostCreate) -> PostData:
+    """Two statements on PostgreSQL, whatever the number of tags: the missing tags, then the post and
+    its tag links in one statement (see `kaira.posts.writes`)."""
+    await create_missing_tags(db, data.tags)
+    now = utcnow()
+    values = {
+        "title": data.title,
+        "content": data.content,
+        "author_id": author_id,
+        "is_published": data.is_published,
+        "created_at": now,
+        "updated_at": now,
+        "tags": data.tags,
+    }
+    if db.dialect_name == "postgresql":
+        row = await db.first(writes.insert_post_with_links(), values)
+    else:
+        row = await db.transaction(writes.insert_post_then_links, values)
+    if row is None:  # pragma: no cover - an INSERT … RETURNING returns its row or raises
+        raise RuntimeError("the new post was not returned")
+    return writes.as_post_data(row, tags=sorted(data.tags))
 
 
 async def update_post(session: AsyncSession, post: Post, data: PostUpdate) -> Post:

@@ -5,9 +5,9 @@ from fastapi import APIRouter, Request, Response, status
 from kaira.auth.dependencies import CurrentUser, OptionalViewer
 from kaira.db import SessionDep
 from kaira.pagination import PageDep, set_next_link, split_page
-from kaira.reads import ReadsDep
 from kaira.responses import json_response
 from kaira.schemas import UserId
+from kaira.statements import StatementsDep
 from kaira.users import service
 from kaira.users.dependencies import OwnUserDep
 from kaira.users.models import User
@@ -38,7 +38,7 @@ async def list_users(
 
 
 @router.get("/{user_id}", response_model=UserRead, responses={404: {"description": "User not found"}})
-async def read_user(user_id: UserId, db: ReadsDep, viewer: OptionalViewer) -> Response:
+async def read_user(user_id: UserId, db: StatementsDep, viewer: OptionalViewer) -> Response:
     """Answered straight from the row (`kaira.responses`); the tests check it against `UserRead`."""
     return json_response(await service.read_profile(db, user_id, viewer=viewer))
 

@@ -15,7 +15,7 @@ from kaira.auth.viewer import Viewer
 from kaira.db import utcnow
 from kaira.errors import Conflict, NotFound
 from kaira.pagination import Page, decode_cursor, encode_cursor
-from kaira.reads import Reads
+from kaira.statements import Statements
 from kaira.users.models import User
 from kaira.users.schemas import UserCreate, UserPrivate, UserPublic, UserRead, UserUpdate
 
@@ -35,7 +35,7 @@ _PROFILE = select(
 ).where(User.id == bindparam("user_id", type_=Integer))
 
 
-async def read_profile(db: Reads, user_id: int, *, viewer: Viewer | None) -> dict[str, Any]:
+async def read_profile(db: Statements, user_id: int, *, viewer: Viewer | None) -> dict[str, Any]:
     """A user as `viewer` may see them (`UserPrivate` or `UserPublic`): the email only for themself
     and superusers."""
     row = await db.first(_PROFILE, {"user_id": user_id})

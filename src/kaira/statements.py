@@ -1,0 +1,97 @@
+"""Core statements outside the ORM session: one trip through the pool per unit of work.
+
+Reading a post or a page, and writing a new post, are the service's hot paths, and on them the SQL is
+the smallest part of the cost. Measured on PostgreSQL (CPU per request, in process), an ORM session
+with FastAPI's generator dependency cost more than the statement itself: the session, its exit stack,
+a shielded close task, a hop into SQLAlchemy's greenlet for each of connect, BEGIN, execute, COMMIT and
+close, and a round trip each for BEGIN and COMMIT. Here a unit of work checks a connection out of the
+same pool, runs and returns it, in one hop. Statements are still SQLAlchemy statements, compiled once
+and cached by SQLAlchemy; everything else (edits, deletes, accounts) keeps the ORM session.
+
+A single statement runs as its own transaction (AUTOCOMMIT on PostgreSQL; on SQLite, no BEGIN): it is
+atomic by itself, and no BEGIN/COMMIT round trips are spent around it. Work of several statements that
+must stand or fall together goes through `transaction`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Annotated, Any, TypeVar
+
+from fastapi import Depends, Request
+from sqlalchemy import Connection, Engine, Executable, Row
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.util import greenlet_spawn
+
+from kaira.db import STATEMENT_IS_TRANSACTION
+
+A = TypeVar("A")
+T = TypeVar("T")
+
+
+def single_statement_engine(engine: AsyncEngine) -> AsyncEngine:
+    """The same pool, with each statement its own transaction: AUTOCOMMIT on PostgreSQL; on SQLite,
+    no BEGIN (the driver is already in autocommit mode there, see `kaira.db`)."""
+    if engine.dialect.name == "postgresql":
+        return engine.execution_options(isolation_level="AUTOCOMMIT")
+    return engine.execution_options(**{STATEMENT_IS_TRANSACTION: True})
+
+
+@dataclass(frozen=True, slots=True)
+class Statements:
+    """What an endpoint on a hot path is given instead of a session."""
+
+    engine: AsyncEngine
+    """Transactional, for `transaction`."""
+    single: AsyncEngine
+    """Each statement its own transaction (`single_statement_engine`)."""
+
+    @classmethod
+    def on(cls, engine: AsyncEngine) -> Statements:
+        return cls(engine=engine, single=single_statement_engine(engine))
+
+    @property
+    def dialect_name(self) -> str:
+        return self.engine.dialect.name
+
+    async def all(self, statement: Executable, params: Mapping[str, Any]) -> Sequence[Row[Any]]:
+        """The rows of one statement, run as its own transaction."""
+        # `greenlet_spawn` is what SQLAlchemy's asyncio layer runs every call through; one call here
+        # does the checkout, the statement and the check-in that `AsyncConnection` would do in three.
+        return await greenlet_spawn(_all_rows, self.single.sync_engine, statement, params)
+
+    async def first(self, statement: Executable, params: Mapping[str, Any]) -> Row[Any] | None:
+        rows = await self.all(statement, params)
+        return rows[0] if rows else None
+
+    async def execute(self, statement: Executable, params: Mapping[str, Any]) -> None:
+        """One statement that returns no rows, run (and committed) as its own transaction."""
+        await greenlet_spawn(_execute, self.single.sync_engine, statement, params)
+
+    async def transaction(self, work: Callable[[Connection, A], T], argument: A) -> T:
+        """`work(connection, argument)` in one transaction: committed if it returns, rolled back if not."""
+        return await greenlet_spawn(_in_transaction, self.engine.sync_engine, work, argument)
+
+
+def _all_rows(engine: Engine, statement: Executable, params: Mapping[str, Any]) -> Sequence[Row[Any]]:
+    with engine.connect() as connection:
+        return connection.execute(statement, params).all()
+
+
+def _execute(engine: Engine, statement: Executable, params: Mapping[str, Any]) -> None:
+    with engine.connect() as connection:
+        connection.execute(statement, params)
+
+
+def _in_transaction(engine: Engine, work: Callable[[Connection, A], T], argument: A) -> T:
+    with engine.begin() as connection:
+        return work(connection, argument)
+
+
+async def statements(request: Request) -> Statements:  # async: FastAPI would run a `def` in a thread
+    found: Statements = request.app.state.statements
+    return found
+
+
+StatementsDep = Annotated[Statements, Depends(statements)]
