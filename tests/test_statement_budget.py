@@ -128,3 +128,22 @@ def test_ten_tags_cost_no_more_than_one(
         client.post("/api/posts/", json={"title": "t", "content": "c", "tags": tags}, headers=ada.headers)
 
     assert len(ten) == len(one)
+
+
+@pytest.mark.postgres_only
+def test_on_postgresql_a_new_post_and_its_links_are_one_statement_after_the_tags(
+    client: TestClient, make_user: MakeUser, count_statements: CountStatements
+) -> None:
+    ada = make_user()
+
+    with count_statements() as statements:
+        response = client.post(
+            "/api/posts/", json={"title": "t", "content": "c", "tags": ["x", "y", "z"]}, headers=ada.headers
+        )
+
+    assert response.status_code == 201
+    who, tags, post = statements  # the caller's account, the missing tags, the rest
+    assert "FROM users" in who
+    assert tags.lstrip().startswith("INSERT INTO tags")
+    assert post.lstrip().startswith("WITH new_post")
+    assert client.get("/api/posts/?tag=y", headers=ada.headers).json() == [response.json()]
