@@ -155,12 +155,17 @@ def count_statements(app: FastAPI) -> Callable[[], Any]:
         def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
             statements.append(statement)
 
-        engine = app.state.engine.sync_engine
-        event.listen(engine, "before_cursor_execute", record)
+        engines = [app.state.engine.sync_engine]
+        single = app.state.statements.single.sync_engine
+        if single.pool is not engines[0].pool:  # PostgreSQL: a second pool, in AUTOCOMMIT
+            engines.append(single)
+        for engine in engines:
+            event.listen(engine, "before_cursor_execute", record)
         try:
             yield statements
         finally:
-            event.remove(engine, "before_cursor_execute", record)
+            for engine in engines:
+                event.remove(engine, "before_cursor_execute", record)
 
     return counting
 

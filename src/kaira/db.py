@@ -62,18 +62,26 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 
 def make_engine(
-    url: URL, *, echo: bool = False, pool_size: int = 10, timeout: float = 2.5, for_migrations: bool = False
+    url: URL,
+    *,
+    echo: bool = False,
+    pool_size: int = 10,
+    timeout: float = 2.5,
+    for_migrations: bool = False,
+    autocommit: bool = False,
 ) -> AsyncEngine:
     """An async engine tuned per backend; failures to connect or answer surface within `timeout` seconds.
 
     `for_migrations` turns SQLite's foreign keys off: Alembic's batch mode rebuilds a table by dropping
-    it, and with foreign keys on, dropping `users` would cascade into `posts`.
+    it, and with foreign keys on, dropping `users` would cascade into `posts`. `autocommit` (PostgreSQL)
+    gives a pool whose connections run each statement as its own transaction (`kaira.statements`).
     """
     if url.get_backend_name() == "sqlite":
         return _sqlite_engine(url, echo=echo, timeout=timeout, foreign_keys=not for_migrations)
     engine = create_async_engine(
         url,
         echo=echo,
+        isolation_level="AUTOCOMMIT" if autocommit else None,
         pool_size=pool_size,
         # No overflow: connections opened past the pool size are closed again as soon as they are
         # returned, so under load the service would spend its time connecting (TLS probe included).
