@@ -22,13 +22,15 @@ from sqlalchemy import (
     Select,
     String,
     bindparam,
+    cast,
     func,
+    literal_column,
     or_,
     select,
     tuple_,
     type_coerce,
 )
-from sqlalchemy.dialects.postgresql import aggregate_order_by
+from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by
 from sqlalchemy.types import JSON, TypeDecorator
 
 from kaira.auth.viewer import Viewer
@@ -63,6 +65,9 @@ class TagNames(TypeDecorator[list[str]]):
         return None  # a read-only expression: never bound
 
     def result_processor(self, dialect: Dialect, coltype: object) -> Any:
+        if dialect.name == "postgresql":
+            return None  # already a sorted list (`_tag_names`): nothing to do, per row
+
         def to_sorted_list(value: Any) -> list[str]:
             if value is None:
                 return []
@@ -73,10 +78,11 @@ class TagNames(TypeDecorator[list[str]]):
 
 
 def _tag_names(dialect_name: str) -> ColumnElement[list[str]]:
-    """PostgreSQL aggregates into an array (asyncpg hands back a list); SQLite into JSON text."""
+    """PostgreSQL aggregates into a sorted array (asyncpg hands back a list); SQLite into JSON text."""
     aggregate: ColumnElement[Any]
     if dialect_name == "postgresql":
-        aggregate = func.array_agg(aggregate_order_by(Tag.name, Tag.name))
+        no_tags = cast(literal_column("'{}'"), ARRAY(String))
+        aggregate = func.coalesce(func.array_agg(aggregate_order_by(Tag.name, Tag.name)), no_tags)
     else:
         aggregate = func.json_group_array(Tag.name)
     names = (
