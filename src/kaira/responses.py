@@ -10,9 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlencode
 
 import orjson
 from fastapi import Request, Response
+
+_REPLACED = frozenset({"skip", "cursor"})
 
 # `Z` for UTC, as pydantic writes it in the rest of the API.
 _OPTIONS = orjson.OPT_UTC_Z
@@ -31,5 +34,6 @@ def json_response(
 
 def next_link(request: Request, cursor: str) -> str:
     """The `Link` header value for the page after this one: the same query, with `cursor`, no `skip`."""
-    url = request.url.remove_query_params(["skip", "cursor"]).include_query_params(cursor=cursor)
+    kept = [(name, value) for name, value in request.query_params.multi_items() if name not in _REPLACED]
+    url = request.url.replace(query=urlencode([*kept, ("cursor", cursor)]))
     return f'<{url}>; rel="next"'
