@@ -6,6 +6,7 @@ Every error answer is JSON, carries `X-Request-ID`, and leaves the data as they 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import re
 import time
@@ -398,6 +399,19 @@ def test_without_a_database_the_service_answers_503_quickly_and_recovers(
     assert client.post("/api/users/", json=sign_up).status_code == 201
 
 
+def test_a_read_that_waits_too_long_for_a_connection_is_a_503(client: TestClient, app: FastAPI) -> None:
+    """Requests queue for the pool's connections in arrival order (`Statements.gate`), but not forever."""
+    statements = app.state.statements
+    app.state.statements = dataclasses.replace(statements, gate=asyncio.Semaphore(0), wait_seconds=0.05)
+    try:
+        response = client.get("/api/posts/1")
+    finally:
+        app.state.statements = statements
+
+    assert (response.status_code, response.json()) == (503, {"detail": "Database unavailable"})
+    assert client.get("/api/posts/1").status_code == 404  # no such post: the database answers again
+
+
 @pytest.mark.postgres_only
 def test_a_database_that_stops_answering_gives_503_as_soon_as_the_timeout_ends(cluster: Cluster) -> None:
     """A frozen server keeps its sockets open: only timeouts can tell, and nothing may come on top.
@@ -430,9 +444,13 @@ def _answers_503_within_the_timeout(cluster: Cluster, client: TestClient) -> Non
     with cluster.frozen():
         health_elapsed, health = _timed(client, "GET", "/health")  # hangs mid-query on the pooled connection
     recovered()
+    with cluster.frozen():
+        post_elapsed, post = _timed(client, "GET", "/api/posts/1")  # the single-statement pool
+    recovered()
 
     assert (listing.status_code, listing.json()) == (503, {"detail": "Database unavailable"})
     unhealthy = {"status": "unhealthy", "database": "timeout"}
     assert (health_on_new_connection.status_code, health_on_new_connection.json()) == (503, unhealthy)
     assert (health.status_code, health.json()) == (503, unhealthy)
-    assert max(elapsed, fresh_elapsed, health_elapsed) < TIMEOUT + MARGIN
+    assert (post.status_code, post.json()) == (503, {"detail": "Database unavailable"})
+    assert max(elapsed, fresh_elapsed, health_elapsed, post_elapsed) < TIMEOUT + MARGIN

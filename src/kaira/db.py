@@ -68,6 +68,10 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+POOL_TIMEOUT = 30.0
+"""Seconds a request may wait for a pooled connection before it fails (503)."""
+
+
 def make_engine(
     url: URL,
     *,
@@ -93,7 +97,7 @@ def make_engine(
         # No overflow: connections opened past the pool size are closed again as soon as they are
         # returned, so under load the service would spend its time connecting (TLS probe included).
         max_overflow=0,
-        pool_timeout=30,
+        pool_timeout=POOL_TIMEOUT,
         pool_recycle=1800,
         connect_args={
             "timeout": timeout,
@@ -128,7 +132,7 @@ def _sqlite_engine(url: URL, *, echo: bool, timeout: float, foreign_keys: bool) 
     in_memory = url.database in (None, "", ":memory:")
     pool_args: dict[str, Any] = {"poolclass": NullPool} if in_memory else {"pool_size": 1, "max_overflow": 0}
     engine = create_async_engine(
-        url, echo=echo, connect_args={"timeout": max(timeout, 5.0)}, pool_timeout=30, **pool_args
+        url, echo=echo, connect_args={"timeout": max(timeout, 5.0)}, pool_timeout=POOL_TIMEOUT, **pool_args
     )
 
     @event.listens_for(engine.sync_engine, "connect")

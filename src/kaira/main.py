@@ -24,7 +24,7 @@ from kaira.meta import package_version
 from kaira.meta import router as meta_router
 from kaira.middleware import BodyLimit, RequestContext
 from kaira.posts.router import router as posts_router
-from kaira.statements import Statements, single_statement_engine
+from kaira.statements import Statements
 from kaira.tags.router import router as tags_router
 from kaira.users.router import router as users_router
 
@@ -39,10 +39,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine, sessionmaker = configure_database(settings)
-        single = single_statement_engine(engine, settings)
+        statements = Statements.open(engine, settings)
         app.state.engine, app.state.sessionmaker = engine, sessionmaker
-        app.state.statements = Statements(engine=engine, single=single)
-        app.state.read_sessionmaker = make_sessionmaker(single)
+        app.state.statements = statements
+        app.state.read_sessionmaker = make_sessionmaker(statements.single)
         # What exists now lives as long as the process: moving it out of the collector's generations
         # keeps full collections short, and with them the tail latency of requests that trigger one.
         gc.collect()
@@ -50,7 +50,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             yield
         finally:
-            await single.dispose()
+            await statements.single.dispose()
             await engine.dispose()
 
     app = FastAPI(

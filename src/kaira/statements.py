@@ -15,17 +15,20 @@ must stand or fall together goes through `transaction`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+import asyncio
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
 from sqlalchemy import Connection, Engine, Executable, Row
 from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.pool import QueuePool
 from sqlalchemy.util import greenlet_spawn
 
 from kaira.config import Settings
-from kaira.db import STATEMENT_IS_TRANSACTION, make_engine
+from kaira.db import POOL_TIMEOUT, STATEMENT_IS_TRANSACTION, make_engine
 
 A = TypeVar("A")
 T = TypeVar("T")
@@ -58,6 +61,21 @@ class Statements:
     """Transactional, for `transaction`."""
     single: AsyncEngine
     """Each statement its own transaction (`single_statement_engine`)."""
+    gate: asyncio.Semaphore
+    """As many places as `single` has connections, taken in arrival order.
+
+    When more requests want a connection than the pool holds, SQLAlchemy's asyncio pool hands a returned
+    connection to whichever task asks first, and a waiter that loses the race queues again at the back:
+    measured with 32 clients on 10 connections, p99 of a list page was four times its p50. Waiting here
+    instead, first come first served (asyncio's semaphore is fair), the pool never has waiters."""
+    wait_seconds: float
+    """How long a request may wait for a place before it is a 503, as the pool's own timeout would."""
+
+    @classmethod
+    def open(cls, engine: AsyncEngine, settings: Settings) -> Statements:
+        single = single_statement_engine(engine, settings)
+        places = single.pool.size() if isinstance(single.pool, QueuePool) else 1
+        return cls(engine=engine, single=single, gate=asyncio.Semaphore(places), wait_seconds=POOL_TIMEOUT)
 
     @property
     def dialect_name(self) -> str:
@@ -67,7 +85,8 @@ class Statements:
         """The rows of one statement, run as its own transaction."""
         # `greenlet_spawn` is what SQLAlchemy's asyncio layer runs every call through; one call here
         # does the checkout, the statement and the check-in that `AsyncConnection` would do in three.
-        return await greenlet_spawn(_all_rows, self.single.sync_engine, statement, params)
+        async with self._place():
+            return await greenlet_spawn(_all_rows, self.single.sync_engine, statement, params)
 
     async def first(self, statement: Executable, params: Mapping[str, Any]) -> Row[Any] | None:
         rows = await self.all(statement, params)
@@ -75,7 +94,20 @@ class Statements:
 
     async def execute(self, statement: Executable, params: Mapping[str, Any]) -> None:
         """One statement that returns no rows, run (and committed) as its own transaction."""
-        await greenlet_spawn(_execute, self.single.sync_engine, statement, params)
+        async with self._place():
+            await greenlet_spawn(_execute, self.single.sync_engine, statement, params)
+
+    @asynccontextmanager
+    async def _place(self) -> AsyncIterator[None]:
+        if self.gate.locked():  # a timer only when there is a queue to wait in
+            async with asyncio.timeout(self.wait_seconds):
+                await self.gate.acquire()
+        else:
+            await self.gate.acquire()
+        try:
+            yield
+        finally:
+            self.gate.release()
 
     async def transaction(self, work: Callable[[Connection, A], T], argument: A) -> T:
         """`work(connection, argument)` in one transaction: committed if it returns, rolled back if not."""
