@@ -16,8 +16,7 @@ must stand or fall together goes through `transaction`.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
 
@@ -85,8 +84,11 @@ class Statements:
         """The rows of one statement, run as its own transaction."""
         # `greenlet_spawn` is what SQLAlchemy's asyncio layer runs every call through; one call here
         # does the checkout, the statement and the check-in that `AsyncConnection` would do in three.
-        async with self._place():
+        await self._take_place()
+        try:
             return await greenlet_spawn(_all_rows, self.single.sync_engine, statement, params)
+        finally:
+            self.gate.release()
 
     async def first(self, statement: Executable, params: Mapping[str, Any]) -> Row[Any] | None:
         rows = await self.all(statement, params)
@@ -94,20 +96,19 @@ class Statements:
 
     async def execute(self, statement: Executable, params: Mapping[str, Any]) -> None:
         """One statement that returns no rows, run (and committed) as its own transaction."""
-        async with self._place():
+        await self._take_place()
+        try:
             await greenlet_spawn(_execute, self.single.sync_engine, statement, params)
+        finally:
+            self.gate.release()
 
-    @asynccontextmanager
-    async def _place(self) -> AsyncIterator[None]:
+    async def _take_place(self) -> None:
+        """Release it with `gate.release()`. (Not a context manager: this is paid on every statement.)"""
         if self.gate.locked():  # a timer only when there is a queue to wait in
             async with asyncio.timeout(self.wait_seconds):
                 await self.gate.acquire()
         else:
             await self.gate.acquire()
-        try:
-            yield
-        finally:
-            self.gate.release()
 
     async def transaction(self, work: Callable[[Connection, A], T], argument: A) -> T:
         """`work(connection, argument)` in one transaction: committed if it returns, rolled back if not."""

@@ -3,11 +3,12 @@
 Argon2 is slow on purpose: tens of milliseconds of CPU and 64 MiB of memory a hash. In the default
 thread pool a burst of logins takes a thread per request, the event loop gets a sliver of the CPU and
 every other request waits behind the hashes. Here hashes run in a pool of their own, one thread per
-core the process may use (so memory stays bounded), whose threads run at the lowest scheduling priority: when the event
-loop has work it gets the CPU first; when it is idle the hashes get all of it. The price, measured by
-`make bench`: while reads saturate the CPU, logins slow to a crawl. Niceness 10 and 15 gave logins
-more CPU but tripled get-a-post's p99 during a login storm (the hashing threads, back from C, take the
-GIL from the event loop every switch interval), so reads keep the priority.
+core the process may use (so memory stays bounded), whose threads run at the lowest scheduling
+priority: when the event loop has work it gets the CPU first; when it is idle the hashes get all of
+it. The price, measured by `make bench`: while reads saturate the CPU, logins slow to a crawl.
+Niceness 10 and 15 gave logins more CPU but tripled get-a-post's p99 during a login storm (the hashing
+threads, back from C, take the GIL from the event loop every switch interval), so reads keep the
+priority. SCHED_IDLE (measured too) starves logins entirely and gains little for reads.
 """
 
 from __future__ import annotations
