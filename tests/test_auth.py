@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import update
 
 import kaira.auth.hashing
-from kaira.auth.security import DUMMY_HASH, create_access_token
+from kaira.auth.security import DUMMY_HASH, TokenClaims, create_access_token, read_access_token
 from kaira.config import Settings
 from kaira.main import create_app
 from kaira.users.models import User
@@ -341,3 +341,18 @@ def test_password_hashing_runs_in_threads_that_yield_the_cpu_to_the_event_loop()
     assert priority == hashing.HASHING_NICENESS
     # the rest of the process, the event loop included, keeps its priority
     assert os.getpriority(os.PRIO_PROCESS, 0) < hashing.HASHING_NICENESS
+
+
+def test_a_token_already_checked_is_still_refused_once_it_expires_or_under_another_key() -> None:
+    secret, other = "s" * 48, "o" * 48
+    issued = datetime.now(UTC)
+    token = create_access_token(7, secret=secret, expires_minutes=5, now=issued)
+
+    first = read_access_token(token, secret=secret, now=issued)
+    again = read_access_token(token, secret=secret, now=issued + timedelta(minutes=4))
+    expired = read_access_token(token, secret=secret, now=issued + timedelta(minutes=5))
+    forged_key = read_access_token(token, secret=other, now=issued)
+
+    assert first == again == TokenClaims(user_id=7, issued_at=issued)
+    assert expired is None
+    assert forged_key is None
