@@ -1,7 +1,8 @@
-"""Posts and who may see them: the write side, on ORM objects (reads that only answer are in `queries`).
+"""Posts and who may see them: the write side (reads that only answer are in `queries`).
 
-A post that is about to change is loaded with its author and tags in one statement, so nothing
-lazy-loads under asyncio."""
+A new post is written by Core statements outside the ORM session (`writes`), the hot write path. A
+post that is about to change or go is an ORM object, loaded with its author and tags in one statement,
+so nothing lazy-loads under asyncio."""
 
 from __future__ import annotations
 
