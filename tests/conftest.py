@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from alembic.script import ScriptDirectory
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import event, text
@@ -31,6 +32,10 @@ from kaira.users.models import User
 from tests.helpers_pg import fresh_database
 
 TEST_SECRET = "test-secret-key-that-is-long-enough-for-production-0123456789"
+BEFORE_HEAD = (
+    ScriptDirectory.from_config(migrate.alembic_config()).get_revision(migrate.head_revision()).down_revision
+)
+"""The revision `downgrade -1` from the head reaches."""
 PASSWORD = "correct horse battery"
 PASSWORD_HASH = hash_password(PASSWORD)  # once per run: Argon2 is slow on purpose
 TABLES = ("post_tags", "tags", "posts", "users")

@@ -28,7 +28,7 @@ from kaira.cli import app as cli
 from kaira.config import Settings, get_settings, parse_database_url
 from kaira.main import create_app
 from kaira.troubleshoot import explain
-from tests.conftest import TEST_SECRET
+from tests.conftest import BEFORE_HEAD, TEST_SECRET
 from tests.helpers_pg import KAIRA, clean_env, fresh_database, kaira_serve, plain
 
 SECRET = "s3cretpw"  # a password in URLs that must never be printed
@@ -92,11 +92,8 @@ def test_db_commands_take_the_schema_up_and_down(empty_url: URL) -> None:
     assert before.stdout.startswith("base (empty) (behind: run `kaira db upgrade`")
     assert upgraded.stdout.strip() == f"Schema at {HEAD}"
     assert at_head.stdout.strip() == f"{HEAD} (up to date)"
-    assert downgraded.stdout.strip() == f"Schema at {migrate.TUTORIAL_REVISION}"
-    assert (
-        behind.stdout.strip()
-        == f"{migrate.TUTORIAL_REVISION} (behind: run `kaira db upgrade` to reach {HEAD})"
-    )
+    assert downgraded.stdout.strip() == f"Schema at {BEFORE_HEAD}"
+    assert behind.stdout.strip() == f"{BEFORE_HEAD} (behind: run `kaira db upgrade` to reach {HEAD})"
     assert asyncio.run(migrate.current_revision(empty_url)) == HEAD
 
 
@@ -112,7 +109,7 @@ def test_db_history_lists_the_migrations_without_a_database() -> None:
     result = kaira("db", "history", url=f"postgresql://u:{SECRET}@127.0.0.1:1/nowhere")
 
     assert result.exit_code == 0
-    assert f"{migrate.TUTORIAL_REVISION} -> {HEAD} (head)" in result.stdout
+    assert f"{BEFORE_HEAD} -> {HEAD} (head)" in result.stdout
     assert f"<base> -> {migrate.TUTORIAL_REVISION}" in result.stdout
 
 

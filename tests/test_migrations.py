@@ -41,7 +41,7 @@ from kaira.config import Settings, get_settings
 from kaira.db import UTCDateTime, make_engine
 from kaira.main import create_app
 from kaira.models import Base, Post, Tag, User, post_tags
-from tests.conftest import TEST_SECRET
+from tests.conftest import BEFORE_HEAD, TEST_SECRET
 from tests.helpers_pg import REPO_ROOT, clean_env, fresh_database, plain
 
 HEAD = migrate.head_revision()
@@ -71,7 +71,12 @@ def _differences(connection: Connection) -> list[Any]:
         # SQLite cannot reflect the expression index lower(email); Alembic skips it on both sides.
         warnings.filterwarnings("ignore", message=".*expression-based index")
         context = MigrationContext.configure(
-            connection, opts={"compare_type": True, "compare_server_default": True}
+            connection,
+            opts={
+                "compare_type": True,
+                "compare_server_default": True,
+                "include_object": migrate.include_in_comparison,
+            },
         )
         return list(compare_metadata(context, Base.metadata))
 
@@ -179,7 +184,7 @@ def test_a_downgrade_and_upgrade_keep_users_and_posts(empty_url: URL) -> None:
         connection.execute(insert(post_tags), [{"post_id": 1, "tag_id": 1}])
 
     asyncio.run(_on(empty_url, fill))
-    asyncio.run(migrate.downgrade(empty_url, "-1"))
+    asyncio.run(migrate.downgrade(empty_url, TUTORIAL))
     naive = asyncio.run(
         _on(
             empty_url,
@@ -224,9 +229,9 @@ def test_alembic_works_from_the_repository_root(empty_url: URL) -> None:
     assert upgrade.returncode == 0, upgrade.stderr
     assert at_head == HEAD
     assert downgrade.returncode == 0, downgrade.stderr
-    assert asyncio.run(migrate.current_revision(empty_url)) == TUTORIAL
+    assert asyncio.run(migrate.current_revision(empty_url)) == BEFORE_HEAD
     assert history.returncode == 0, history.stderr
-    assert f"{TUTORIAL} -> {HEAD} (head)" in history.stdout
+    assert f"{BEFORE_HEAD} -> {HEAD} (head)" in history.stdout
 
 
 # --- adopting the original tutorial's database -----------------------------------------------------------
@@ -404,3 +409,18 @@ def test_adopting_accounts_whose_emails_differ_only_in_case_is_refused(empty_url
 
     _assert_refused(empty_url, "merge the accounts that share ada@example.com, then adopt again")
     assert asyncio.run(_on(empty_url, _tables)) == {"users", "posts"}  # the tutorial's schema, untouched
+
+
+@pytest.mark.postgres_only
+def test_on_postgresql_search_gets_trigram_indexes_and_loses_them_on_downgrade(empty_url: URL) -> None:
+    def search_indexes(connection: Connection) -> set[str]:
+        rows = connection.execute(text("SELECT indexname FROM pg_indexes WHERE tablename = 'posts'"))
+        return {name for (name,) in rows} & migrate.SEARCH_INDEXES
+
+    asyncio.run(migrate.upgrade(empty_url))
+    at_head = asyncio.run(_on(empty_url, search_indexes))
+    asyncio.run(migrate.downgrade(empty_url, BEFORE_HEAD or "base"))
+    before = asyncio.run(_on(empty_url, search_indexes))
+
+    assert at_head == {"ix_posts_title_trgm", "ix_posts_content_trgm"}
+    assert before == set()

@@ -14,6 +14,7 @@ from sqlalchemy.engine import Connection
 
 from kaira.config import get_settings
 from kaira.db import make_engine
+from kaira.migrate import include_in_comparison
 from kaira.models import Base
 
 config = context.config
@@ -28,6 +29,7 @@ def _configure(connection: Connection) -> None:
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_object=include_in_comparison,
     )
 
 
