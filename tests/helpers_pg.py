@@ -64,14 +64,20 @@ def plain(url: URL) -> str:
 # --- databases -------------------------------------------------------------------------------------------
 
 
-async def _admin(server: URL, *statements: str) -> None:
-    engine = create_async_engine(server.set(database="postgres"), isolation_level="AUTOCOMMIT")
+async def execute_on(url: URL, *statements: str, autocommit: bool = False) -> None:
+    """Run SQL on the database at `url`: in one transaction, or each statement on its own
+    (`autocommit`: CREATE/DROP DATABASE cannot run inside a transaction)."""
+    engine = create_async_engine(url, isolation_level="AUTOCOMMIT" if autocommit else None)
     try:
-        async with engine.connect() as connection:
+        async with engine.begin() as connection:
             for statement in statements:
                 await connection.execute(text(statement))
     finally:
         await engine.dispose()
+
+
+async def _admin(server: URL, statement: str) -> None:
+    await execute_on(server.set(database="postgres"), statement, autocommit=True)
 
 
 @contextmanager

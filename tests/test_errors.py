@@ -18,9 +18,8 @@ import pytest
 from fastapi import FastAPI
 from fastapi.responses import StreamingResponse
 from fastapi.testclient import TestClient
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import func, insert, select
 from sqlalchemy.engine import URL
-from sqlalchemy.ext.asyncio import create_async_engine
 
 from kaira import migrate
 from kaira.config import Settings
@@ -29,7 +28,7 @@ from kaira.logs import TEXT_FORMAT, RequestIdFilter
 from kaira.main import create_app
 from kaira.models import Post, Tag
 from tests.conftest import TEST_SECRET, MakeUser
-from tests.helpers_pg import Cluster, plain, throwaway_cluster, wait_for
+from tests.helpers_pg import Cluster, execute_on, plain, throwaway_cluster, wait_for
 
 MIB = 1024 * 1024
 GENERATED_ID = re.compile(r"^[0-9a-f]{32}$")
@@ -295,24 +294,14 @@ DROP_FAIL_AT_COMMIT = (
 )
 
 
-async def _execute(url: URL, statements: tuple[str, ...]) -> None:
-    engine = create_async_engine(url)
-    try:
-        async with engine.begin() as connection:
-            for statement in statements:
-                await connection.execute(text(statement))
-    finally:
-        await engine.dispose()
-
-
 @pytest.fixture
 def commit_fails_for_some_posts(db_url: URL) -> Iterator[None]:
     """A deferred constraint trigger: the INSERT succeeds, only the COMMIT fails."""
-    asyncio.run(_execute(db_url, FAIL_AT_COMMIT))
+    asyncio.run(execute_on(db_url, *FAIL_AT_COMMIT))
     try:
         yield
     finally:
-        asyncio.run(_execute(db_url, DROP_FAIL_AT_COMMIT))
+        asyncio.run(execute_on(db_url, *DROP_FAIL_AT_COMMIT))
 
 
 @pytest.mark.postgres_only

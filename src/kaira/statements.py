@@ -81,7 +81,7 @@ class Statements:
         return self.engine.dialect.name
 
     async def all(self, statement: Executable, params: Mapping[str, Any]) -> Sequence[Row[Any]]:
-        """The rows of one statement, run as its own transaction."""
+        """The rows of one statement (none for a write without RETURNING), run as its own transaction."""
         # `greenlet_spawn` is what SQLAlchemy's asyncio layer runs every call through; one call here
         # does the checkout, the statement and the check-in that `AsyncConnection` would do in three.
         await self._take_place()
@@ -93,14 +93,6 @@ class Statements:
     async def first(self, statement: Executable, params: Mapping[str, Any]) -> Row[Any] | None:
         rows = await self.all(statement, params)
         return rows[0] if rows else None
-
-    async def execute(self, statement: Executable, params: Mapping[str, Any]) -> None:
-        """One statement that returns no rows, run (and committed) as its own transaction."""
-        await self._take_place()
-        try:
-            await greenlet_spawn(_execute, self.single.sync_engine, statement, params)
-        finally:
-            self.gate.release()
 
     async def _take_place(self) -> None:
         """Release it with `gate.release()`. (Not a context manager: this is paid on every statement.)"""
@@ -117,12 +109,8 @@ class Statements:
 
 def _all_rows(engine: Engine, statement: Executable, params: Mapping[str, Any]) -> Sequence[Row[Any]]:
     with engine.connect() as connection:
-        return connection.execute(statement, params).all()
-
-
-def _execute(engine: Engine, statement: Executable, params: Mapping[str, Any]) -> None:
-    with engine.connect() as connection:
-        connection.execute(statement, params)
+        result = connection.execute(statement, params)
+        return result.all() if result.returns_rows else ()
 
 
 def _in_transaction(engine: Engine, work: Callable[[Connection, A], T], argument: A) -> T:

@@ -109,12 +109,7 @@ def insert_post_then_links(connection: Connection, values: dict[str, Any]) -> Ro
 
 
 def as_post_data(row: Row[Any], *, tags: list[str]) -> PostData:
-    """A row of either statement above, with the post's (sorted) tag names."""
-    (
-        post_id, title, content, author_id, is_published, created_at, updated_at,
-        username, full_name, is_active, author_created_at, author_updated_at,
-    ) = row  # fmt: skip
-    return post_data(
-        post_id, title, content, author_id, is_published, tags, created_at, updated_at,
-        username, full_name, is_active, author_created_at, author_updated_at,
-    )  # fmt: skip
+    """A row of either statement above, with the post's (sorted) tag names where the read side has them."""
+    fields: list[Any] = list(row)
+    fields.insert(5, tags)  # the read side's order: tags come after `is_published`
+    return post_data(*fields)

@@ -50,7 +50,7 @@ async def create_missing_tags(db: Statements, names: Sequence[str]) -> None:
     """Committed at once, on their own: a tag alone is harmless (only tags of published posts are
     listed), and the post that needs it may then find it with the next statement."""
     if names:
-        await db.execute(*_create_missing(db.dialect_name, names))
+        await db.all(*_create_missing(db.dialect_name, names))
 
 
 async def resolve_tags(session: AsyncSession, names: Sequence[str]) -> list[Tag]:
