@@ -95,7 +95,7 @@ def client(app: FastAPI) -> Iterator[TestClient]:
 
 
 async def _empty_tables(app: FastAPI) -> None:
-    async with app.state.engine.begin() as connection:
+    async with app.state.engines.transactional.begin() as connection:
         if connection.dialect.name == "postgresql":
             await connection.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
         else:
@@ -160,10 +160,10 @@ def count_statements(app: FastAPI) -> Callable[[], Any]:
         def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
             statements.append(statement)
 
-        engines = [app.state.engine.sync_engine]
-        single = app.state.statements.single.sync_engine
-        if single.pool is not engines[0].pool:  # PostgreSQL: a second pool, in AUTOCOMMIT
-            engines.append(single)
+        both = app.state.engines
+        engines = [both.transactional.sync_engine]
+        if both.separate_pools:  # PostgreSQL: a second pool, in AUTOCOMMIT
+            engines.append(both.autocommit.sync_engine)
         for engine in engines:
             event.listen(engine, "before_cursor_execute", record)
         try:

@@ -6,6 +6,7 @@ Everything here is started by a test and stopped by the same test, whatever happ
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import shutil
 import signal
@@ -145,12 +146,14 @@ class Cluster:
         children = Path(f"/proc/{postmaster}/task/{postmaster}/children").read_text().split()
         pids = [postmaster, *map(int, children)]
         for pid in pids:
-            os.kill(pid, signal.SIGSTOP)
+            with contextlib.suppress(ProcessLookupError):  # a backend that was just ending
+                os.kill(pid, signal.SIGSTOP)
         try:
             yield
         finally:
             for pid in pids:
-                os.kill(pid, signal.SIGCONT)
+                with contextlib.suppress(ProcessLookupError):  # reaped once the postmaster went on
+                    os.kill(pid, signal.SIGCONT)
 
 
 @contextmanager

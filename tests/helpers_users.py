@@ -31,7 +31,7 @@ def run_sql(
 async def _run_sql(
     app: FastAPI, statement: str | Executable, params: dict[str, Any]
 ) -> list[tuple[Any, ...]]:
-    async with app.state.engine.begin() as connection:
+    async with app.state.engines.transactional.begin() as connection:
         executable = text(statement) if isinstance(statement, str) else statement
         result = await connection.execute(executable, params)
         return [tuple(row) for row in result] if result.returns_rows else []

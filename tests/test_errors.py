@@ -6,7 +6,6 @@ Every error answer is JSON, carries `X-Request-ID`, and leaves the data as they 
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import logging
 import re
 import time
@@ -23,7 +22,7 @@ from sqlalchemy.engine import URL
 
 from kaira import migrate
 from kaira.config import Settings
-from kaira.db import SessionDep
+from kaira.database.sessions import WriteSession
 from kaira.logs import TEXT_FORMAT, RequestIdFilter
 from kaira.main import create_app
 from kaira.models import Post, Tag
@@ -46,7 +45,7 @@ async def _stream_then_crash() -> StreamingResponse:
     return StreamingResponse(body())
 
 
-async def _unforeseen_conflict(session: SessionDep) -> None:
+async def _unforeseen_conflict(session: WriteSession) -> None:
     """Breaks a unique constraint the service never checks for, as a lost race would."""
     await session.execute(insert(Tag).values(name="twice"))
     await session.execute(insert(Tag).values(name="twice"))
@@ -389,13 +388,14 @@ def test_without_a_database_the_service_answers_503_quickly_and_recovers(
 
 
 def test_a_read_that_waits_too_long_for_a_connection_is_a_503(client: TestClient, app: FastAPI) -> None:
-    """Requests queue for the pool's connections in arrival order (`Statements.gate`), but not forever."""
-    statements = app.state.statements
-    app.state.statements = dataclasses.replace(statements, gate=asyncio.Semaphore(0), wait_seconds=0.05)
+    """Requests queue for the pool's connections in arrival order (`CoreReader.queue`), but not forever."""
+    core = app.state.core
+    queue, timeout = core.queue, core.queue_timeout
+    core.queue, core.queue_timeout = asyncio.Semaphore(0), 0.05
     try:
         response = client.get("/api/posts/1")
     finally:
-        app.state.statements = statements
+        core.queue, core.queue_timeout = queue, timeout
 
     assert (response.status_code, response.json()) == (503, {"detail": "Database unavailable"})
     assert client.get("/api/posts/1").status_code == 404  # no such post: the database answers again

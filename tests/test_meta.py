@@ -23,7 +23,7 @@ ALLOWED = "https://app.example"
 def test_the_suite_runs_on_the_requested_database(client: TestClient, db_url: URL) -> None:
     """CI relies on this test to prove the PostgreSQL run really talked to PostgreSQL."""
     requested = os.environ.get("TEST_DATABASE_URL") or "sqlite://"
-    engine = client.app.state.engine  # type: ignore[attr-defined]
+    engine = client.app.state.engines.transactional  # type: ignore[attr-defined]
 
     assert (
         engine.dialect.name == parse_database_url(requested).get_backend_name() == db_url.get_backend_name()

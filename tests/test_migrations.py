@@ -38,7 +38,8 @@ from kaira import migrate
 from kaira.auth.security import create_access_token
 from kaira.cli import app as cli
 from kaira.config import Settings, get_settings
-from kaira.db import UTCDateTime, make_engine
+from kaira.database.base import UTCDateTime
+from kaira.database.engines import make_engine
 from kaira.main import create_app
 from kaira.models import Base, Post, Tag, User, post_tags
 from tests.conftest import BEFORE_HEAD, TEST_SECRET

@@ -10,7 +10,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-import kaira.users.service
+import kaira.users.repository
 from tests.conftest import PASSWORD, Account, MakeUser
 from tests.helpers_users import handmade_cursor, next_url, run_sql
 
@@ -167,7 +167,7 @@ def test_a_sign_up_that_loses_a_race_is_400_naming_the_field_not_500(
 ) -> None:
     """The early check passes, then the other sign-up's row makes the insert break a unique index."""
     make_user(username="first")
-    real_check = kaira.users.service.duplicate_message
+    real_check = kaira.users.repository.taken_field
     calls = 0
 
     async def check_that_comes_too_early(*args: Any, **kwargs: Any) -> str | None:
@@ -175,7 +175,7 @@ def test_a_sign_up_that_loses_a_race_is_400_naming_the_field_not_500(
         calls += 1
         return None if calls == 1 else await real_check(*args, **kwargs)
 
-    monkeypatch.setattr(kaira.users.service, "duplicate_message", check_that_comes_too_early)
+    monkeypatch.setattr(kaira.users.repository, "taken_field", check_that_comes_too_early)
 
     response = client.post("/api/users/", json={**SIGN_UP, **clash})
 
@@ -355,7 +355,7 @@ def test_an_email_change_that_loses_a_race_is_400_not_500(
     async def no_duplicate_seen(*_args: Any, **_kwargs: Any) -> None:
         return None
 
-    monkeypatch.setattr(kaira.users.service, "duplicate_message", no_duplicate_seen)
+    monkeypatch.setattr(kaira.users.repository, "taken_field", no_duplicate_seen)
 
     response = client.put(f"/api/users/{bob.id}", json={"email": "taken@example.com"}, headers=bob.headers)
 

@@ -33,6 +33,15 @@ out = Console()
 err = Console(stderr=True)
 
 
+@app.callback()
+def start() -> None:
+    """Users, posts and tags over HTTP, on SQLite or PostgreSQL."""
+    # Every command may touch the models: configure them all now, whatever the command imports.
+    from kaira.models import configure_models
+
+    configure_models()
+
+
 def fail(message: str) -> typer.Exit:
     err.print(f"[bold red]error:[/] {message}", highlight=False, markup=True, soft_wrap=True)
     return typer.Exit(1)
@@ -171,21 +180,23 @@ def users_create(
 
 
 async def _create_user(settings: Settings, data: Any, superuser: bool) -> int:
-    from kaira.db import configure_database
+    from kaira.database.engines import Engines
+    from kaira.database.sessions import make_sessionmaker
     from kaira.errors import Conflict
     from kaira.users.service import create_user
 
     await _require_current_schema(settings)
-    engine, sessionmaker = configure_database(settings)
+    engines = Engines.open(settings)
     try:
-        async with sessionmaker() as session, session.begin():
+        async with make_sessionmaker(engines.transactional)() as session, session.begin():
             try:
                 user = await create_user(session, data, is_superuser=superuser)
             except Conflict as error:
                 raise fail(error.detail) from None
-            return user.id
+            user_id: int = user["id"]
+            return user_id
     finally:
-        await engine.dispose()
+        await engines.dispose()
 
 
 async def _require_current_schema(settings: Settings) -> None:

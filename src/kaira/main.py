@@ -18,13 +18,15 @@ from sqlalchemy import exc as sa_exc
 
 from kaira.auth.router import router as auth_router
 from kaira.config import Settings, get_settings
-from kaira.db import configure_database, make_sessionmaker
+from kaira.database.core import CoreWriter
+from kaira.database.engines import Engines
+from kaira.database.sessions import make_sessionmaker
 from kaira.errors import DomainError
 from kaira.meta import package_version
 from kaira.meta import router as meta_router
 from kaira.middleware import BodyLimit, RequestContext
+from kaira.models import configure_models
 from kaira.posts.router import router as posts_router
-from kaira.statements import Statements
 from kaira.tags.router import router as tags_router
 from kaira.users.router import router as users_router
 
@@ -34,15 +36,15 @@ STATIC_DIR = Path(__file__).parent / "static"
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
+    configure_models()
     secret_key = settings.resolved_secret_key()  # fails now, with a clear line, not at the first login
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        engine, sessionmaker = configure_database(settings)
-        statements = Statements.open(engine, settings)
-        app.state.engine, app.state.sessionmaker = engine, sessionmaker
-        app.state.statements = statements
-        app.state.read_sessionmaker = make_sessionmaker(statements.single)
+        engines = Engines.open(settings)
+        app.state.engines = engines
+        app.state.sessionmaker = make_sessionmaker(engines.transactional)
+        app.state.core = CoreWriter(engines)
         # What exists now lives as long as the process: moving it out of the collector's generations
         # keeps full collections short, and with them the tail latency of requests that trigger one.
         gc.collect()
@@ -50,8 +52,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             yield
         finally:
-            await statements.single.dispose()
-            await engine.dispose()
+            await engines.dispose()
 
     app = FastAPI(
         title="Kaira",

@@ -1,11 +1,11 @@
 from __future__ import annotations
 
-import asyncio
 from importlib.metadata import PackageNotFoundError, version
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from sqlalchemy import text
+
+from kaira.database.engines import ping
 
 router = APIRouter(tags=["meta"])
 HEALTH_GRACE_SECONDS = 0.25
@@ -31,11 +31,9 @@ async def health(request: Request) -> JSONResponse:
     one, a little later, only catches waits the driver does not time (a pool with no free connection);
     were it first, cancelling a query midway would cost SQLAlchemy's 2 s polite close on top.
     """
-    engine = request.app.state.engine
+    seconds = request.app.state.settings.db_timeout_seconds + HEALTH_GRACE_SECONDS
     try:
-        async with asyncio.timeout(request.app.state.settings.db_timeout_seconds + HEALTH_GRACE_SECONDS):
-            async with engine.connect() as connection:
-                await connection.execute(text("SELECT 1"))
+        await ping(request.app.state.engines.transactional, seconds=seconds)
     except Exception as error:  # any failure means unhealthy; the reason is reported
         reason = "timeout" if isinstance(error, TimeoutError) else type(error).__name__
         return JSONResponse({"status": "unhealthy", "database": reason}, status_code=503)

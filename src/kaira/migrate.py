@@ -14,7 +14,7 @@ from sqlalchemy import inspect, text
 from sqlalchemy.engine import URL, Connection
 
 from kaira.config import ConfigError
-from kaira.db import make_engine
+from kaira.database.engines import make_engine
 
 # Any constant both sides agree on: instances starting together take turns to migrate.
 MIGRATION_LOCK_KEY = 0x6B61697261  # "kaira"

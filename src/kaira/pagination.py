@@ -9,19 +9,17 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import orjson
-from fastapi import Depends, Query, Request, Response
+from fastapi import Depends, Query
 
 from kaira.errors import InvalidCursor
-from kaira.responses import next_link
 
 MAX_SKIP = 2**31 - 1
-T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,10 +79,19 @@ def _parse(value: Any, wanted: type) -> Any:
     return value
 
 
-def split_page(rows: Sequence[T], limit: int) -> tuple[Sequence[T], bool]:
-    """Queries fetch one row more than the page; its presence says whether a next page exists."""
-    return rows[:limit], len(rows) > limit
+@dataclass(frozen=True, slots=True)
+class PageOf:
+    """A page of answers, and the cursor of the next page if there is one."""
 
+    items: Sequence[dict[str, Any]]
+    next_cursor: str | None
 
-def set_next_link(request: Request, response: Response, cursor: str) -> None:
-    response.headers["Link"] = next_link(request, cursor)
+    @classmethod
+    def split(
+        cls, items: Sequence[dict[str, Any]], limit: int, *, cursor_of: Callable[[dict[str, Any]], str]
+    ) -> PageOf:
+        """Queries fetch one row more than the page; its presence says whether a next page exists."""
+        if len(items) <= limit:
+            return cls(items, None)
+        shown = items[:limit]
+        return cls(shown, cursor_of(shown[-1]))

@@ -1,9 +1,10 @@
-"""JSON bodies for the read endpoints, written by orjson straight from plain data.
+"""JSON answers, written by orjson straight from the dicts that `kaira.shapes` builds from rows.
 
-The read side builds each answer as plain dicts from rows already shaped like the response models
-(`PostRead`, `UserPublic`…), which still document the endpoints and are checked against these bodies
-in the tests. Validating the dicts through pydantic again and encoding them with FastAPI's encoder
-cost more than the query on a page of 20 posts, and added nothing the shapes have not fixed.
+Every endpoint that answers a user, a post or tags builds its body from rows of the statement that
+selects that shape (`kaira.shapes`); the response models still document the endpoints and are checked
+against these bodies in the tests. Validating the dicts through pydantic again and encoding them with
+FastAPI's encoder cost more than the query on a page of 20 posts, and added nothing the shapes have
+not fixed.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from urllib.parse import urlencode
 
 import orjson
 from fastapi import Request, Response
+
+from kaira.pagination import PageOf
 
 _REPLACED = frozenset({"skip", "cursor"})
 
@@ -37,3 +40,9 @@ def next_link(request: Request, cursor: str) -> str:
     kept = [(name, value) for name, value in request.query_params.multi_items() if name not in _REPLACED]
     url = request.url.replace(query=urlencode([*kept, ("cursor", cursor)]))
     return f'<{url}>; rel="next"'
+
+
+def page_response(request: Request, page: PageOf) -> Response:
+    """A list's answer: its items, and a `Link` to the next page when there is one."""
+    headers = {"Link": next_link(request, page.next_cursor)} if page.next_cursor is not None else None
+    return json_response(page.items, headers=headers)

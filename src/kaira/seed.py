@@ -9,9 +9,11 @@ from sqlalchemy import func, insert, select
 
 from kaira.auth.security import hash_password
 from kaira.config import Settings
-from kaira.db import configure_database, utcnow
-from kaira.models import Post, User, post_tags
-from kaira.tags.service import resolve_tags
+from kaira.database.base import utcnow
+from kaira.database.engines import Engines
+from kaira.database.sessions import make_sessionmaker
+from kaira.models import Post, User, configure_models, post_tags
+from kaira.tags.repository import tags_named
 
 DEMO_PASSWORD = "demo-password"  # noqa: S105 - documented demo account password
 TAG_NAMES = [
@@ -32,7 +34,9 @@ BATCH = 1000
 async def seed_demo(settings: Settings, *, users: int, posts: int) -> tuple[int, int]:
     """Adds USERS users and POSTS posts, whatever is there already (names never collide)."""
     rng = random.Random(20261125)  # noqa: S311 - demo data, not secrets
-    engine, sessionmaker = configure_database(settings)
+    configure_models()
+    engines = Engines.open(settings)
+    sessionmaker = make_sessionmaker(engines.transactional)
     password_hash = hash_password(DEMO_PASSWORD)  # once: hashing per user would take minutes
     now = utcnow()
     try:
@@ -50,7 +54,7 @@ async def seed_demo(settings: Settings, *, users: int, posts: int) -> tuple[int,
                 for i in range(1, users + 1)
             ]
             user_ids = list((await session.scalars(insert(User).returning(User.id), rows)).all())
-            tag_ids = [tag.id for tag in await resolve_tags(session, TAG_NAMES)]
+            tag_ids = [tag.id for tag in await tags_named(session, sorted(TAG_NAMES))]
             for offset in range(0, posts, BATCH):
                 count = min(BATCH, posts - offset)
                 post_rows = [
@@ -72,5 +76,5 @@ async def seed_demo(settings: Settings, *, users: int, posts: int) -> tuple[int,
                 ]
                 await session.execute(insert(post_tags), links)
     finally:
-        await engine.dispose()
+        await engines.dispose()
     return users, posts

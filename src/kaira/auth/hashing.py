@@ -46,11 +46,11 @@ _executor = ThreadPoolExecutor(
 )
 
 
-async def hash_password_later(password: str) -> str:
+async def hash_password_in_pool(password: str) -> str:
     return await asyncio.get_running_loop().run_in_executor(_executor, hash_password, password)
 
 
-async def verify_password_later(password: str, password_hash: str) -> bool:
+async def verify_password_in_pool(password: str, password_hash: str) -> bool:
     return await asyncio.get_running_loop().run_in_executor(
         _executor, verify_password, password, password_hash
     )

@@ -8,7 +8,7 @@ from pydantic import BaseModel
 
 from kaira.auth import service
 from kaira.auth.security import create_access_token
-from kaira.db import SessionDep
+from kaira.database.sessions import WriteSession
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
 
@@ -22,7 +22,7 @@ class Token(BaseModel):
     "/token", response_model=Token, responses={401: {"description": "Incorrect username or password"}}
 )
 async def login(
-    form: Annotated[OAuth2PasswordRequestForm, Depends()], session: SessionDep, request: Request
+    form: Annotated[OAuth2PasswordRequestForm, Depends()], session: WriteSession, request: Request
 ) -> Token:
     """OAuth2 password flow; `username` may be the username or the email."""
     user = await service.authenticate(session, form.username, form.password)

@@ -4,19 +4,19 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kaira.auth.hashing import verify_password_later
+from kaira.auth.hashing import verify_password_in_pool
 from kaira.auth.security import DUMMY_HASH
 from kaira.errors import BadRequest, NotAuthenticated
+from kaira.users import repository as users
 from kaira.users.models import User
-from kaira.users.service import find_by_login
 
 
 async def authenticate(session: AsyncSession, login: str, password: str) -> User:
-    user = await find_by_login(session, login)
+    user = await users.find_by_login(session, login)
     password_hash = user.password_hash if user is not None else DUMMY_HASH
     # Give the connection back before the slow hash: logins must not hold the pool while hashing.
     await session.commit()
-    matches = await verify_password_later(password, password_hash)
+    matches = await verify_password_in_pool(password, password_hash)
     if user is None or not matches:
         raise NotAuthenticated("Incorrect username or password")
     if not user.is_active:

@@ -13,11 +13,12 @@ from alembic import context
 from sqlalchemy.engine import Connection
 
 from kaira.config import get_settings
-from kaira.db import make_engine
+from kaira.database.engines import make_engine
 from kaira.migrate import include_in_comparison
-from kaira.models import Base
+from kaira.models import Base, configure_models
 
 config = context.config
+configure_models()
 # SQLite cannot reflect expression indexes (ix_users_email_lower); the migrations handle it explicitly.
 warnings.filterwarnings("ignore", message=".*expression-based index.*")
 target_metadata = Base.metadata

@@ -5,7 +5,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from kaira.db import Base, UTCDateTime, utcnow
+from kaira.database.base import Base, UTCDateTime, utcnow
 from kaira.tags.models import Tag, post_tags
 from kaira.users.models import User
 
@@ -21,8 +21,10 @@ class Post(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
-    author: Mapped[User] = relationship(back_populates="posts")
-    tags: Mapped[list[Tag]] = relationship(secondary=post_tags, order_by=Tag.name, passive_deletes=True)
+    # lazy="raise": under asyncio a lazy load cannot happen; a query that forgets to load a relation
+    # fails loudly in the tests instead of in production.
+    author: Mapped[User] = relationship(back_populates="posts", lazy="raise")
+    tags: Mapped[list[Tag]] = relationship(secondary=post_tags, passive_deletes=True, lazy="raise")
 
     # Every list is newest first (created_at, id): these serve all posts, published ones, one author's.
     __table_args__ = (

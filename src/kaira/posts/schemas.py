@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from pydantic import Field, field_validator
 
 from kaira.schemas import ReadSchema, Schema
+from kaira.shapes import RowData, Shape
 from kaira.tags.schemas import TagNames
 from kaira.users.schemas import UserPublic
 
@@ -50,7 +52,25 @@ class PostRead(ReadSchema):
     updated_at: datetime
     author: UserPublic
 
-    @field_validator("tags", mode="before")
-    @classmethod
-    def _tag_names(cls, tags: Any) -> Any:
-        return [getattr(tag, "name", tag) for tag in tags]
+
+POST = Shape.of(PostRead, without=("tags", "author"))
+AUTHOR = Shape.of(UserPublic, prefix="author__")
+"""A post's author as every post shows it: the public profile, never the email."""
+
+
+def post_body(row: RowData) -> dict[str, Any]:
+    """`PostRead` from a row that selects `POST`, `AUTHOR` and the post's sorted tag names (`tags`)."""
+    body = POST.from_row(row)
+    body["tags"] = row["tags"]
+    body["author"] = AUTHOR.from_row(row)
+    return body
+
+
+@dataclass(frozen=True, slots=True)
+class PostFilter:
+    """Which posts a list shows, besides what the caller may see."""
+
+    author_id: int | None = None
+    tag: str | None = None
+    query: str | None = None
+    published_only: bool = False

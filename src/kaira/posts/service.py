@@ -1,117 +1,113 @@
-"""Posts and who may see them: the write side (reads that only answer are in `queries`).
+"""Posts: who writes as whom, what a search looks for, and how a post changes.
 
-A new post is written by Core statements outside the ORM session (`writes`), the hot write path. A
-post that is about to change or go is an ORM object, loaded with its author and tags in one statement,
-so nothing lazy-loads under asyncio."""
+Reads and new posts run Core statements outside the ORM session (`kaira.database.core`); a post that
+is about to change or go is an ORM object of the request's session. Every answer is written by
+`post_body` from a row of the post shape.
+"""
 
 from __future__ import annotations
 
-from datetime import timedelta
-from typing import Literal
+from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, bindparam, delete, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import joinedload
 
-from kaira.auth.viewer import Viewer
-from kaira.db import utcnow
+from kaira.auth.caller import Caller
+from kaira.database.base import utcnow
+from kaira.database.core import CoreReader, CoreWriter
 from kaira.errors import Forbidden, NotFound
-from kaira.posts import writes
-from kaira.posts.bodies import PostData
+from kaira.pagination import Page, PageOf, decode_cursor, encode_cursor
+from kaira.posts import repository
 from kaira.posts.models import Post
-from kaira.posts.schemas import PostCreate, PostUpdate
-from kaira.statements import Statements
-from kaira.tags.service import create_missing_tags, resolve_tags
-from kaira.users.models import User
+from kaira.posts.schemas import PostCreate, PostFilter, PostUpdate, post_body
+from kaira.tags import repository as tags
 
-ViewerKind = Literal["anonymous", "author", "superuser"]
-
-
-def viewer_kind(viewer: Viewer | None) -> ViewerKind:
-    if viewer is None:
-        return "anonymous"
-    return "superuser" if viewer.is_superuser else "author"
+CURSOR_KIND = "posts"
+MAX_SEARCH_WORDS = 10
 
 
-def visibility(kind: ViewerKind) -> ColumnElement[bool]:
-    """Drafts are seen only by their author and by superusers; `:viewer_id` is the reader's id.
-
-    A rule per kind of reader, with the reader as a parameter, so statements built on it can be built
-    once and reused (building a statement costs more than running it).
-    """
-    if kind == "anonymous":
-        return Post.is_published.expression
-    if kind == "superuser":
-        return true()
-    return or_(Post.is_published, Post.author_id == bindparam("viewer_id", type_=Integer))
-
-
-def visible_to(viewer: Viewer | None) -> ColumnElement[bool]:
-    kind = viewer_kind(viewer)
-    rule = visibility(kind)
-    return rule.params(viewer_id=viewer.id) if viewer is not None and kind == "author" else rule
-
-
-async def get_visible_post(session: AsyncSession, post_id: int, *, viewer: User | None) -> Post:
-    """One statement: for a single post, joining its few tags costs less than a second round trip."""
-    query = (
-        select(Post)
-        .where(Post.id == post_id, visible_to(viewer))
-        .options(joinedload(Post.author, innerjoin=True), joinedload(Post.tags))
-    )
-    post = (await session.scalars(query)).unique().one_or_none()
-    if post is None:
+async def read_post(db: CoreReader, post_id: int, *, caller: Caller | None) -> dict[str, Any]:
+    """A draft of someone else's is 404, as if it did not exist."""
+    row = await repository.read_post(db, post_id, caller=caller)
+    if row is None:
         raise NotFound("Post not found")
-    return post
+    return post_body(row)
 
 
-_USER_EXISTS = select(User.id).where(User.id == bindparam("user_id", type_=Integer))
+async def list_posts(db: CoreReader, page: Page, *, caller: Caller | None, where: PostFilter) -> PageOf:
+    """Newest first; `where.query` finds posts holding each of its first ten words."""
+    after = None
+    if page.cursor is not None:
+        created_at, post_id = decode_cursor(page.cursor, CURSOR_KIND, [datetime, int])
+        after = (created_at, post_id)
+    rows = await repository.read_page(
+        db,
+        caller=caller,
+        where=where,
+        words=(where.query or "").split()[:MAX_SEARCH_WORDS],
+        skip=page.skip,
+        limit=page.limit + 1,
+        after=after,
+    )
+    return PageOf.split(
+        [post_body(row) for row in rows],
+        page.limit,
+        cursor_of=lambda post: encode_cursor(CURSOR_KIND, post["created_at"], post["id"]),
+    )
 
 
-async def choose_author(db: Statements, caller: Viewer, author_id: int | None) -> int:
+async def _choose_author(db: CoreReader, caller: Caller, author_id: int | None) -> int:
     """The caller writes as themself; only a superuser may name another existing author."""
     if author_id is None or author_id == caller.id:
         return caller.id
     if not caller.is_superuser:
         raise Forbidden("You can only create posts as yourself")
-    if await db.first(_USER_EXISTS, {"user_id": author_id}) is None:
+    if not await repository.user_exists(db, author_id):
         raise NotFound("Author not found")
     return author_id
 
 
-async def create_post(db: Statements, author_id: int, data: PostCreate) -> PostData:
+async def create_post(
+    db: CoreWriter, caller: Caller, data: PostCreate, *, author_id: int | None
+) -> dict[str, Any]:
     """Two statements on PostgreSQL, whatever the number of tags: the missing tags, then the post and
-    its tag links in one statement (see `kaira.posts.writes`)."""
-    await create_missing_tags(db, data.tags)
+    its tag links in one statement (see `kaira.posts.repository`)."""
+    author = await _choose_author(db, caller, author_id)
+    await tags.create_missing(db, data.tags)
     now = utcnow()
     values = {
         "title": data.title,
         "content": data.content,
-        "author_id": author_id,
+        "author_id": author,
         "is_published": data.is_published,
         "created_at": now,
         "updated_at": now,
         "tags": data.tags,
     }
-    if db.dialect_name == "postgresql":
-        (row,) = await db.all(writes.insert_post_with_links(), values)
-    else:
-        row = await db.transaction(writes.insert_post_then_links, values)
-    return writes.as_post_data(row, tags=sorted(data.tags))
+    return post_body(await repository.insert_post(db, values))
 
 
-async def update_post(session: AsyncSession, post: Post, data: PostUpdate) -> Post:
+async def get_own_post(session: AsyncSession, post_id: int, *, caller: Caller) -> Post:
+    """The post to change: 404 if the caller may not even see it, 403 if it is not theirs."""
+    post = await repository.get_for_change(session, post_id, caller=caller)
+    if post is None:
+        raise NotFound("Post not found")
+    if not caller.may_act_for(post.author_id):
+        raise Forbidden("Only the author can change this post")
+    return post
+
+
+async def update_post(session: AsyncSession, post: Post, data: PostUpdate) -> dict[str, Any]:
     changes = data.model_dump(exclude_unset=True, exclude={"tags"})
     for field, value in changes.items():
         setattr(post, field, value)
     if data.tags is not None:
-        post.tags = await resolve_tags(session, data.tags)
+        post.tags = await tags.tags_named(session, data.tags)
     # Later than the last change even if this server's clock is behind the one that made it.
     post.updated_at = max(utcnow(), post.updated_at + timedelta(microseconds=1))
     await session.flush()
-    return post
+    return post_body(await repository.read_post_in(session, post.id))
 
 
 async def delete_post(session: AsyncSession, post: Post) -> None:
-    """One DELETE; the database's ON DELETE CASCADE removes the post's tag links."""
-    await session.execute(delete(Post).where(Post.id == post.id))
+    await repository.delete_post(session, post.id)

@@ -3,7 +3,7 @@ from __future__ import annotations
 from sqlalchemy import Column, ForeignKey, Index, String, Table
 from sqlalchemy.orm import Mapped, mapped_column
 
-from kaira.db import Base
+from kaira.database.base import Base
 
 post_tags = Table(
     "post_tags",

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Index, String, false, func, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from kaira.db import Base, UTCDateTime, utcnow
+from kaira.database.base import Base, UTCDateTime, utcnow
 
 if TYPE_CHECKING:
     from kaira.posts.models import Post
@@ -26,7 +26,7 @@ class User(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     posts: Mapped[list[Post]] = relationship(
-        back_populates="author", cascade="all, delete-orphan", passive_deletes=True
+        back_populates="author", cascade="all, delete-orphan", passive_deletes=True, lazy="raise"
     )
 
     # One address, whatever its case: enforced by the database, not only by the service.

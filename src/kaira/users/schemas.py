@@ -1,11 +1,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import EmailStr, Field, StringConstraints, field_validator
 
 from kaira.schemas import ReadSchema, Schema
+from kaira.shapes import RowData, Shape
 
 Username = Annotated[str, StringConstraints(min_length=3, max_length=50, pattern=r"^[A-Za-z0-9_.\-]+$")]
 Password = Annotated[str, Field(min_length=8, max_length=128)]
@@ -53,3 +54,15 @@ class UserPrivate(UserPublic):
 
 
 UserRead = UserPrivate | UserPublic
+
+
+USER = Shape.of(UserPrivate)
+"""A user as every endpoint answers it (`/me`, a profile, the list, sign-up, edits)."""
+
+
+def user_body(row: RowData, *, show_email: bool) -> dict[str, Any]:
+    """`UserPrivate` when `show_email`, else `UserPublic`: the email is private."""
+    body = USER.from_row(row)
+    if not show_email:
+        del body["email"]
+    return body
