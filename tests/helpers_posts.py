@@ -1,18 +1,13 @@
-"""Shared steps for the posts, tags and pagination tests: data written straight through the app's engine
-(for times the API cannot set, and for data sets too big to post one by one), and `Link` following."""
+"""Shared steps for the posts, tags and pagination tests: data written straight through the app's engine,
+for times the API cannot set and for data sets too big to post one by one."""
 
 from __future__ import annotations
 
-import base64
-import re
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
-import orjson
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from httpx2 import Response
 from sqlalchemy import func, select, update
 
 from kaira.posts.models import Post
@@ -21,7 +16,6 @@ from kaira.users.models import User
 from tests.conftest import PASSWORD_HASH
 
 T0 = datetime(2026, 1, 15, 10, 30, tzinfo=UTC)
-LINK = re.compile(r'^<(?P<url>[^>]+)>; rel="next"$')
 
 
 def set_created_at(client: TestClient, app: FastAPI, post_ids: Iterable[int], when: datetime) -> None:
@@ -111,51 +105,3 @@ async def _bulk_posts(
         session.add_all(rows)
         await session.flush()
         return [post.id for post in rows]
-
-
-def next_url(response: Response) -> str | None:
-    """The URL of the next page from the `Link` header, or None on the last page."""
-    header = response.headers.get("link")
-    if header is None:
-        return None
-    match = LINK.match(header)
-    assert match, f"malformed Link header: {header!r}"
-    return match["url"]
-
-
-def follow(client: TestClient, url: str, headers: dict[str, str] | None = None) -> list[list[Any]]:
-    """Every page from `url` on, by following `Link: rel="next"` until a page has none."""
-    pages: list[list[Any]] = []
-    next_page: str | None = url
-    while next_page is not None:
-        response = client.get(next_page, headers=headers)
-        assert response.status_code == 200, response.text
-        pages.append(response.json())
-        next_page = next_url(response)
-        assert len(pages) < 1000, "the Link chain does not end"
-    return pages
-
-
-def by_skip(client: TestClient, url: str, limit: int, headers: dict[str, str] | None = None) -> list[Any]:
-    """Every item of a list, read with skip/limit pages until one comes back short."""
-    items: list[Any] = []
-    separator = "&" if "?" in url else "?"
-    while True:
-        page = client.get(f"{url}{separator}skip={len(items)}&limit={limit}", headers=headers)
-        assert page.status_code == 200, page.text
-        items.extend(page.json())
-        if len(page.json()) < limit:
-            return items
-
-
-def make_cursor(*values: Any) -> str:
-    """A cursor as the service encodes one: URL-safe base64 of a JSON array, padding stripped."""
-    return base64.urlsafe_b64encode(orjson.dumps(list(values))).decode().rstrip("=")
-
-
-def read_cursor(url: str) -> list[Any]:
-    cursor = re.search(r"[?&]cursor=([^&]+)", url)
-    assert cursor, url
-    raw = cursor[1]
-    decoded: list[Any] = orjson.loads(base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)))
-    return decoded

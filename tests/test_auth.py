@@ -22,7 +22,7 @@ from kaira.config import Settings
 from kaira.main import create_app
 from kaira.users.models import User
 from tests.conftest import PASSWORD, Account, MakeUser
-from tests.helpers_users import run_sql
+from tests.helpers_sql import run_sql
 
 MakePost = Callable[..., dict[str, Any]]
 OTHER_SECRET = "another-secret-key-that-is-just-as-long-0123456789abcdefghijkl"

@@ -14,16 +14,8 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from tests.conftest import MakeUser
-from tests.helpers_posts import (
-    T0,
-    bulk_posts,
-    by_skip,
-    follow,
-    make_cursor,
-    next_url,
-    read_cursor,
-    set_created_at,
-)
+from tests.helpers_pages import by_skip, follow, forged_cursor, next_url, read_cursor
+from tests.helpers_posts import T0, bulk_posts, set_created_at
 
 MakePost = Callable[..., dict[str, Any]]
 LISTS = ["/api/posts/", "/api/posts/published", "/api/users/", "/api/tags/"]
@@ -168,10 +160,10 @@ def test_posts_created_at_the_same_instant_are_neither_lost_nor_repeated(
 def test_a_cursor_names_the_same_instant_in_any_time_zone(client: TestClient, seven_posts: list[int]) -> None:
     kind, created_at, post_id = read_cursor(next_url(client.get("/api/posts/?limit=2")) or "")
     seoul = datetime.fromisoformat(created_at).astimezone(timezone(timedelta(hours=9))).isoformat()
-    same_place = make_cursor(kind, seoul, post_id)
+    same_place = forged_cursor([kind, seoul, post_id])
 
     assert seoul != created_at
-    original = client.get(f"/api/posts/?limit=2&cursor={make_cursor(kind, created_at, post_id)}")
+    original = client.get(f"/api/posts/?limit=2&cursor={forged_cursor([kind, created_at, post_id])}")
     assert client.get(f"/api/posts/?limit=2&cursor={same_place}").json() == original.json()
 
 
@@ -236,7 +228,7 @@ KINDS = {
 @pytest.mark.parametrize("url", LISTS)
 def test_a_malformed_cursor_is_refused(client: TestClient, url: str) -> None:
     kind = KINDS[url]
-    cursors = MALFORMED_EVERYWHERE + [make_cursor(kind, *values) for values in MALFORMED_KEYS[kind]]
+    cursors = MALFORMED_EVERYWHERE + [forged_cursor([kind, *values]) for values in MALFORMED_KEYS[kind]]
 
     for cursor in cursors:
         response = client.get(url, params={"cursor": cursor})
@@ -258,7 +250,7 @@ def test_a_cursor_from_another_list_is_refused(
 
 
 def test_a_cursor_of_an_unknown_list_is_refused(client: TestClient) -> None:
-    response = client.get("/api/posts/", params={"cursor": make_cursor("comments", NOW, 1)})
+    response = client.get("/api/posts/", params={"cursor": forged_cursor(["comments", NOW, 1])})
 
     assert response.status_code == 422
     assert response.json() == {"detail": "The cursor belongs to another list"}
@@ -268,7 +260,7 @@ def test_a_well_formed_cursor_past_the_end_gives_an_empty_page(
     client: TestClient, seven_posts: list[int]
 ) -> None:
     oldest = client.get("/api/posts/?limit=100").json()[-1]
-    past_the_end = make_cursor("posts", oldest["created_at"], oldest["id"])
+    past_the_end = forged_cursor(["posts", oldest["created_at"], oldest["id"]])
 
     response = client.get("/api/posts/", params={"cursor": past_the_end})
 

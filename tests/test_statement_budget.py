@@ -14,7 +14,8 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from tests.conftest import MakeUser
-from tests.helpers_posts import bulk_posts, next_url
+from tests.helpers_pages import next_url
+from tests.helpers_posts import bulk_posts
 
 CountStatements = Callable[[], Any]
 LIST_PAGES = [

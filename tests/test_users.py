@@ -12,7 +12,8 @@ from fastapi.testclient import TestClient
 
 import kaira.users.repository
 from tests.conftest import PASSWORD, Account, MakeUser
-from tests.helpers_users import handmade_cursor, next_url, run_sql
+from tests.helpers_pages import forged_cursor, next_url
+from tests.helpers_sql import run_sql
 
 MakePost = Callable[..., dict[str, Any]]
 
@@ -628,15 +629,15 @@ def test_the_link_keeps_the_viewers_privacy(client: TestClient, seven: list[Acco
     [
         pytest.param("%%%", id="not base64"),
         pytest.param("AAAA", id="base64 of bytes that are not JSON"),
-        pytest.param(handmade_cursor({"after": 1}), id="an object"),
-        pytest.param(handmade_cursor([]), id="an empty list"),
-        pytest.param(handmade_cursor(["users"]), id="no key"),
-        pytest.param(handmade_cursor(["users", 1, 2]), id="one value too many"),
-        pytest.param(handmade_cursor(["users", "3"]), id="a string id"),
-        pytest.param(handmade_cursor(["users", True]), id="a boolean id"),
-        pytest.param(handmade_cursor(["users", 2**40]), id="an id past 32 bits"),
-        pytest.param(handmade_cursor(["posts", "2026-01-01T00:00:00+00:00", 1]), id="a posts cursor"),
-        pytest.param(handmade_cursor(["tags", 3, "python"]), id="a tags cursor"),
+        pytest.param(forged_cursor({"after": 1}), id="an object"),
+        pytest.param(forged_cursor([]), id="an empty list"),
+        pytest.param(forged_cursor(["users"]), id="no key"),
+        pytest.param(forged_cursor(["users", 1, 2]), id="one value too many"),
+        pytest.param(forged_cursor(["users", "3"]), id="a string id"),
+        pytest.param(forged_cursor(["users", True]), id="a boolean id"),
+        pytest.param(forged_cursor(["users", 2**40]), id="an id past 32 bits"),
+        pytest.param(forged_cursor(["posts", "2026-01-01T00:00:00+00:00", 1]), id="a posts cursor"),
+        pytest.param(forged_cursor(["tags", 3, "python"]), id="a tags cursor"),
         pytest.param("A" * 600, id="far too long"),
     ],
 )
