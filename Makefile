@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint typecheck format bench bench-peers clean lock
+.PHONY: run test lint typecheck format bench bench-peers bench-tools clean lock
 
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -30,12 +30,16 @@ format: $(STAMP)
 	$(BIN)/ruff format src tests bench
 	$(BIN)/ruff check --fix src tests bench
 
+# The load generator comes from Debian (as root, the way these machines run; elsewhere install wrk yourself).
+bench-tools:
+	@command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
+
 ## make bench: load benchmark of Kaira on PostgreSQL (BENCH_DATABASE_URL)
-bench: $(STAMP)
+bench: $(STAMP) bench-tools
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
 ## make bench-peers: the same read workloads against the tutorial and the raw-asyncpg ceiling
-bench-peers: $(STAMP)
+bench-peers: $(STAMP) bench-tools
 	$(BIN)/python -m bench.peers $(BENCH_ARGS)
 
 ## make lock: re-pin requirements.lock after changing pyproject.toml
