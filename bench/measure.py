@@ -12,6 +12,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from statistics import median
 
+import httpx
+
 from bench import wrk
 from bench.dataset import DatasetSpec
 from bench.machine import OtherLoad
@@ -45,6 +47,13 @@ class Result:
         }
 
 
+def current_etag(url: str) -> str:
+    """What a client that has read `url` once would send back in `If-None-Match`."""
+    response = httpx.get(url, timeout=30.0)
+    response.raise_for_status()
+    return response.headers["etag"]
+
+
 def measure(
     server: Server,
     workload: Workload,
@@ -59,13 +68,22 @@ def measure(
 ) -> Result:
     clients = connections or settings.connections
     base = server.spec.base_url
+    etag = current_etag(base + (path or workload.path)) if workload.conditional else None
     if settings.warmup_s:
         server.wait_idle()
-        warm = load(workload, spec, connections=clients, duration_s=settings.warmup_s, token=token, path=path)
+        warm = load(
+            workload,
+            spec,
+            connections=clients,
+            duration_s=settings.warmup_s,
+            token=token,
+            path=path,
+            etag=etag,
+        )
         wrk.run(warm, base, cpu=settings.client_cpu)
     settled = server.wait_idle()
     measured = load(
-        workload, spec, connections=clients, duration_s=settings.duration_s, token=token, path=path
+        workload, spec, connections=clients, duration_s=settings.duration_s, token=token, path=path, etag=etag
     )
     with OtherLoad() as others:
         result = wrk.run(measured, base, cpu=settings.client_cpu)

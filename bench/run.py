@@ -163,6 +163,17 @@ def _targets(sets: list[SetRun], deep_run: deep_pages.DeepRun | None) -> list[Ta
                 detail=f"{alone.measurement.p99_ms:.2f} ms alone, {storm.measurement.p99_ms:.2f} ms in it",
             )
         )
+    full, unchanged = first.get("get_one_post"), first.get("get_one_post_304")
+    if full and unchanged:
+        checks.append(
+            Target(
+                "a 304 (unchanged post) / a 200 of the same post, req/s",
+                unchanged.measurement.rps / full.measurement.rps,
+                1.0,
+                at_least=True,
+                detail=f"{unchanged.measurement.rps:,.0f} vs {full.measurement.rps:,.0f} req/s",
+            )
+        )
     last_rss = sets[-1].rss_bytes / 2**20
     checks.append(
         Target("server RSS after the run", last_rss, targets.RSS_LIMIT_MB, at_least=False, unit=" MB")

@@ -28,6 +28,8 @@ class Workload:
     """For pick_param.lua: the URL-encoded values drawn at random."""
     page_size: int | None = None
     """For lists: how many items a full page has (the probe checks the answer is not thinner)."""
+    conditional: bool = False
+    """Sent with `If-None-Match` and the answer's current ETag (conditional.lua): 304s, not 200s."""
 
     def sample_path(self) -> str:
         """One request of this workload, for a look at the answer before the load."""
@@ -38,6 +40,10 @@ class Workload:
 
 GET_POST = Workload("get_post", "get a post", "get_post.lua", "/api/posts/")
 GET_USER = Workload("get_user", "get a user", "get_user.lua", "/api/users/")
+GET_ONE_POST = Workload("get_one_post", "get post 1", "static.lua", "/api/posts/1")
+GET_ONE_POST_UNCHANGED = Workload(
+    "get_one_post_304", "get post 1, unchanged (304)", "conditional.lua", "/api/posts/1", conditional=True
+)
 LIST_POSTS = Workload("list_posts", "list posts (20)", "static.lua", "/api/posts/?limit=20", page_size=20)
 LIST_PUBLISHED = Workload(
     "list_published", "list published (20)", "static.lua", "/api/posts/published?limit=20", page_size=20
@@ -62,7 +68,19 @@ CREATE_POST = Workload("create_post", "create a post", "create_post.lua", "/api/
 SIGN_UP = Workload("sign_up", "sign up", "signup.lua", "/api/users/", read=False)
 LOGIN = Workload("login", "log in", "login.lua", "/api/auth/token", read=False)
 
-KAIRA_SET = (GET_POST, GET_USER, LIST_POSTS, LIST_PUBLISHED, LIST_BY_TAG, SEARCH, CREATE_POST, SIGN_UP, LOGIN)
+KAIRA_SET = (
+    GET_POST,
+    GET_USER,
+    GET_ONE_POST,
+    GET_ONE_POST_UNCHANGED,
+    LIST_POSTS,
+    LIST_PUBLISHED,
+    LIST_BY_TAG,
+    SEARCH,
+    CREATE_POST,
+    SIGN_UP,
+    LOGIN,
+)
 """`make bench`: reads first, so that the rows the writes add never change what the reads measured."""
 
 PEER_READS = (GET_POST, GET_USER, LIST_POSTS)
@@ -80,14 +98,18 @@ def load(
     duration_s: int,
     token: str | None = None,
     path: str | None = None,
+    etag: str | None = None,
 ) -> Load:
     """A wrk invocation for `workload` on data set `spec`; `path` replaces the workload's URL path."""
+    env = script_env(spec, token=token, values=workload.values)
+    if etag is not None:
+        env["BENCH_ETAG"] = etag
     return Load(
         script=workload.script,
         path=path or workload.path,
         connections=connections,
         duration_s=duration_s,
-        env=script_env(spec, token=token, values=workload.values),
+        env=env,
     )
 
 

@@ -16,6 +16,7 @@ from urllib.parse import urlencode
 import orjson
 from fastapi import Request, Response
 
+from kaira.http_cache import VARY, cache_control, client_has, etag_of
 from kaira.pagination import PageOf
 
 _REPLACED = frozenset({"skip", "cursor"})
@@ -35,6 +36,23 @@ def json_response(
     )
 
 
+def read_response(
+    request: Request, content: Any, *, holds_draft: bool = False, headers: Mapping[str, str] | None = None
+) -> Response:
+    """The answer to a GET: with its ETag and caching rules (`kaira.http_cache`), or a 304 without a
+    body when the client already has this very answer."""
+    body = orjson.dumps(content, option=_OPTIONS)
+    etag = etag_of(body)
+    validators = {
+        "ETag": etag,
+        "Cache-Control": cache_control(request, holds_draft=holds_draft),
+        "Vary": VARY,
+    }
+    if client_has(request, etag):
+        return Response(status_code=304, headers=validators)
+    return Response(body, media_type="application/json", headers={**validators, **(headers or {})})
+
+
 def next_link(request: Request, cursor: str) -> str:
     """The `Link` header value for the page after this one: the same query, with `cursor`, no `skip`."""
     kept = [(name, value) for name, value in request.query_params.multi_items() if name not in _REPLACED]
@@ -42,7 +60,7 @@ def next_link(request: Request, cursor: str) -> str:
     return f'<{url}>; rel="next"'
 
 
-def page_response(request: Request, page: PageOf) -> Response:
+def page_response(request: Request, page: PageOf, *, holds_draft: bool = False) -> Response:
     """A list's answer: its items, and a `Link` to the next page when there is one."""
     headers = {"Link": next_link(request, page.next_cursor)} if page.next_cursor is not None else None
-    return json_response(page.items, headers=headers)
+    return read_response(request, page.items, holds_draft=holds_draft, headers=headers)

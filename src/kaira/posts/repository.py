@@ -26,7 +26,7 @@ from sqlalchemy import (
     ColumnElement,
     Connection,
     Integer,
-    RowMapping,
+    Row,
     Select,
     String,
     Table,
@@ -39,6 +39,7 @@ from sqlalchemy import (
     true,
     tuple_,
 )
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
@@ -47,7 +48,6 @@ from kaira.database.base import UTCDateTime
 from kaira.database.core import CoreReader, CoreWriter
 from kaira.posts.models import Post
 from kaira.posts.schemas import AUTHOR, POST, PostFilter
-from kaira.shapes import RowData
 from kaira.tags import repository as tags
 from kaira.tags.models import post_tags
 from kaira.users.models import User
@@ -87,10 +87,9 @@ def _one_post(dialect_name: str, audience: Audience) -> Select[Any]:
     )
 
 
-async def read_post(db: CoreReader, post_id: int, *, caller: Caller | None) -> RowMapping | None:
+async def read_post(db: CoreReader, post_id: int, *, caller: Caller | None) -> Row[Any] | None:
     params = {"post_id": post_id, "caller_id": caller.id if caller else None}
-    row = await db.row(_one_post(db.dialect_name, audience_of(caller)), params)
-    return row._mapping if row is not None else None
+    return await db.row(_one_post(db.dialect_name, audience_of(caller)), params)
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,7 +145,7 @@ async def read_page(
     skip: int,
     limit: int,
     after: tuple[datetime, int] | None,
-) -> Sequence[RowMapping]:
+) -> Sequence[Row[Any]]:
     """Newest first: posts whose title or content holds every one of `words`."""
     params: dict[str, Any] = {
         "caller_id": caller.id if caller else None,
@@ -167,7 +166,7 @@ async def read_page(
         words=len(words),
         after_cursor=after is not None,
     )
-    return [row._mapping for row in await db.rows(_page(shape), params)]
+    return await db.rows(_page(shape), params)
 
 
 def _like_pattern(word: str) -> str:
@@ -208,8 +207,11 @@ def _insert_post_with_links() -> Select[Any]:
         )
         .cte("links")
     )
+    # The statement cannot see the links it writes (one snapshot): the names it shows are those it
+    # was given, sorted as `TagNames` sorts them.
+    shown_tags = bindparam("tag_list", type_=ARRAY(String)).label("tags")
     return (
-        select(*POST.columns(new_post.c), *AUTHOR.columns(USERS.c))
+        select(*POST.columns(new_post.c), shown_tags, *AUTHOR.columns(USERS.c))
         .join_from(new_post, USERS, USERS.c.id == new_post.c.author_id)
         .add_cte(links)
     )
@@ -221,21 +223,20 @@ _INSERT_LINKS = insert(post_tags).from_select(
 )
 
 
-def _insert_post_then_links(connection: Connection, values: dict[str, Any]) -> RowData:
+def _insert_post_then_links(connection: Connection, values: dict[str, Any]) -> Row[Any]:
     """SQLite: the same, as three statements; run inside one transaction."""
     post_id = connection.execute(_INSERT_POST, values).scalar_one()
     if values["tags"]:
         connection.execute(_INSERT_LINKS, {"post_id": post_id, "tags": values["tags"]})
-    return connection.execute(_one_post("sqlite", "superuser"), {"post_id": post_id}).mappings().one()
+    return connection.execute(_one_post("sqlite", "superuser"), {"post_id": post_id}).one()
 
 
-async def insert_post(db: CoreWriter, values: dict[str, Any]) -> RowData:
+async def insert_post(db: CoreWriter, values: dict[str, Any]) -> Row[Any]:
     """The new post as a row of the post shape. `values["tags"]` are sorted names that exist."""
     if db.dialect_name != "postgresql":
         return await db.in_transaction(_insert_post_then_links, values)
-    (row,) = await db.rows(_insert_post_with_links(), values)
-    # The statement cannot see the links it writes (one snapshot); they are the names it was given.
-    return {**row._mapping, "tags": values["tags"]}
+    (row,) = await db.rows(_insert_post_with_links(), {**values, "tag_list": values["tags"]})
+    return row
 
 
 # --- changing and removing posts ----------------------------------------------------------------------
@@ -252,10 +253,10 @@ async def get_for_change(session: AsyncSession, post_id: int, *, caller: Caller)
     return (await session.scalars(query)).unique().one_or_none()
 
 
-async def read_post_in(session: AsyncSession, post_id: int) -> RowMapping:
+async def read_post_in(session: AsyncSession, post_id: int) -> Row[Any]:
     """The post as this session's transaction sees it, changes flushed."""
     statement = _one_post(session.get_bind().dialect.name, "superuser")
-    return (await session.execute(statement, {"post_id": post_id})).mappings().one()
+    return (await session.execute(statement, {"post_id": post_id})).one()
 
 
 async def delete_post(session: AsyncSession, post_id: int) -> None:

@@ -11,7 +11,7 @@ from kaira.pagination import PageDep
 from kaira.posts import service
 from kaira.posts.dependencies import OwnPostDep
 from kaira.posts.schemas import PostCreate, PostFilter, PostRead, PostUpdate
-from kaira.responses import json_response, page_response
+from kaira.responses import json_response, page_response, read_response
 from kaira.schemas import MAX_ID, PostId
 from kaira.tags.schemas import TagName
 
@@ -41,7 +41,8 @@ async def list_posts(
     q: Annotated[str | None, Query(min_length=1, max_length=200, description="Words to find")] = None,
 ) -> Response:
     where = PostFilter(author_id=author_id, tag=tag, query=q)
-    return page_response(request, await service.list_posts(db, page, caller=caller, where=where))
+    posts = await service.list_posts(db, page, caller=caller, where=where)
+    return page_response(request, posts, holds_draft=service.holds_draft(posts.items))
 
 
 @router.get("/published", response_model=list[PostRead])
@@ -54,9 +55,10 @@ async def list_published_posts(
 
 
 @router.get("/{post_id}", response_model=PostRead, responses={404: {"description": "Post not found"}})
-async def read_post(post_id: PostId, db: ReadDB, caller: OptionalCaller) -> Response:
+async def read_post(post_id: PostId, db: ReadDB, caller: OptionalCaller, request: Request) -> Response:
     """A draft of someone else's is 404, as if it did not exist."""
-    return json_response(await service.read_post(db, post_id, caller=caller))
+    post = await service.read_post(db, post_id, caller=caller)
+    return read_response(request, post, holds_draft=service.holds_draft([post]))
 
 
 @router.put("/{post_id}", response_model=PostRead)

@@ -7,7 +7,7 @@ from typing import Any
 from pydantic import Field, field_validator
 
 from kaira.schemas import ReadSchema, Schema
-from kaira.shapes import RowData, Shape
+from kaira.shapes import Shape
 from kaira.tags.schemas import TagNames
 from kaira.users.schemas import UserPublic
 
@@ -53,17 +53,10 @@ class PostRead(ReadSchema):
     author: UserPublic
 
 
-POST = Shape.of(PostRead, without=("tags", "author"))
 AUTHOR = Shape.of(UserPublic, prefix="author__")
 """A post's author as every post shows it: the public profile, never the email."""
-
-
-def post_body(row: RowData) -> dict[str, Any]:
-    """`PostRead` from a row that selects `POST`, `AUTHOR` and the post's sorted tag names (`tags`)."""
-    body = POST.from_row(row)
-    body["tags"] = row["tags"]
-    body["author"] = AUTHOR.from_row(row)
-    return body
+POST = Shape.of(PostRead, nested={"author": AUTHOR}, computed=("tags",))
+"""A post with its author and its sorted tag names, as every endpoint answers it."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,12 +1,13 @@
 """Posts: who writes as whom, what a search looks for, and how a post changes.
 
 Reads and new posts run Core statements outside the ORM session (`kaira.database.core`); a post that
-is about to change or go is an ORM object of the request's session. Every answer is written by
-`post_body` from a row of the post shape.
+is about to change or go is an ORM object of the request's session. Every answer is read by the post
+shape (`POST`) from a row that selects it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -19,7 +20,7 @@ from kaira.errors import Forbidden, NotFound
 from kaira.pagination import Page, PageOf, decode_cursor, encode_cursor
 from kaira.posts import repository
 from kaira.posts.models import Post
-from kaira.posts.schemas import PostCreate, PostFilter, PostUpdate, post_body
+from kaira.posts.schemas import POST, PostCreate, PostFilter, PostUpdate
 from kaira.tags import repository as tags
 
 CURSOR_KIND = "posts"
@@ -31,7 +32,7 @@ async def read_post(db: CoreReader, post_id: int, *, caller: Caller | None) -> d
     row = await repository.read_post(db, post_id, caller=caller)
     if row is None:
         raise NotFound("Post not found")
-    return post_body(row)
+    return POST.read(row)
 
 
 async def list_posts(db: CoreReader, page: Page, *, caller: Caller | None, where: PostFilter) -> PageOf:
@@ -50,10 +51,15 @@ async def list_posts(db: CoreReader, page: Page, *, caller: Caller | None, where
         after=after,
     )
     return PageOf.split(
-        [post_body(row) for row in rows],
+        POST.read_all(rows),
         page.limit,
         cursor_of=lambda post: encode_cursor(CURSOR_KIND, post["created_at"], post["id"]),
     )
+
+
+def holds_draft(posts: Sequence[dict[str, Any]]) -> bool:
+    """A draft must never be kept by a cache, not even the author's own browser's."""
+    return not all(post["is_published"] for post in posts)
 
 
 async def _choose_author(db: CoreReader, caller: Caller, author_id: int | None) -> int:
@@ -84,7 +90,7 @@ async def create_post(
         "updated_at": now,
         "tags": data.tags,
     }
-    return post_body(await repository.insert_post(db, values))
+    return POST.read(await repository.insert_post(db, values))
 
 
 async def get_own_post(session: AsyncSession, post_id: int, *, caller: Caller) -> Post:
@@ -106,7 +112,7 @@ async def update_post(session: AsyncSession, post: Post, data: PostUpdate) -> di
     # Later than the last change even if this server's clock is behind the one that made it.
     post.updated_at = max(utcnow(), post.updated_at + timedelta(microseconds=1))
     await session.flush()
-    return post_body(await repository.read_post_in(session, post.id))
+    return POST.read(await repository.read_post_in(session, post.id))
 
 
 async def delete_post(session: AsyncSession, post: Post) -> None:

@@ -17,7 +17,7 @@ from sqlalchemy import (
     Dialect,
     Insert,
     Integer,
-    RowMapping,
+    Row,
     Select,
     String,
     Table,
@@ -159,8 +159,8 @@ def _cloud_page(after_cursor: bool) -> Select[Any]:
 
 async def read_cloud_page(
     db: CoreReader, *, skip: int, limit: int, after: tuple[int, str] | None
-) -> Sequence[RowMapping]:
+) -> Sequence[Row[Any]]:
     params: dict[str, Any] = {"skip": skip, "limit": limit}
     if after is not None:
         params["after_count"], params["after_name"] = after
-    return [row._mapping for row in await db.rows(_cloud_page(after is not None), params)]
+    return await db.rows(_cloud_page(after is not None), params)

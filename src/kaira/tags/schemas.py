@@ -22,4 +22,4 @@ class TagCount(BaseModel):
     post_count: int
 
 
-TAG_COUNT = Shape.of(TagCount)
+TAG_COUNT = Shape.of(TagCount, computed=("post_count",))

@@ -17,7 +17,7 @@ async def list_tags(db: CoreReader, page: Page) -> PageOf:
         after = (count, name)
     rows = await repository.read_cloud_page(db, skip=page.skip, limit=page.limit + 1, after=after)
     return PageOf.split(
-        [TAG_COUNT.from_row(row) for row in rows],
+        TAG_COUNT.read_all(rows),
         page.limit,
         cursor_of=lambda tag: encode_cursor(CURSOR_KIND, tag["post_count"], tag["name"]),
     )

@@ -11,7 +11,7 @@ from contextlib import asynccontextmanager
 from functools import cache
 from typing import Any, Literal
 
-from sqlalchemy import Integer, RowMapping, Select, bindparam, delete, func, insert, select
+from sqlalchemy import Integer, Row, Select, bindparam, delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kaira.database.core import CoreReader
@@ -34,20 +34,19 @@ def _page(after_cursor: bool) -> Select[Any]:
     )
 
 
-async def read_profile(db: CoreReader, user_id: int) -> RowMapping | None:
-    row = await db.row(_PROFILE, {"user_id": user_id})
-    return row._mapping if row is not None else None
+async def read_profile(db: CoreReader, user_id: int) -> Row[Any] | None:
+    return await db.row(_PROFILE, {"user_id": user_id})
 
 
-async def read_profile_in(session: AsyncSession, user_id: int) -> RowMapping:
+async def read_profile_in(session: AsyncSession, user_id: int) -> Row[Any]:
     """The profile as this session's transaction sees it, changes included."""
-    return (await session.execute(_PROFILE, {"user_id": user_id})).mappings().one()
+    return (await session.execute(_PROFILE, {"user_id": user_id})).one()
 
 
-async def read_page(db: CoreReader, *, skip: int, limit: int, after_id: int | None) -> Sequence[RowMapping]:
+async def read_page(db: CoreReader, *, skip: int, limit: int, after_id: int | None) -> Sequence[Row[Any]]:
     """Oldest account first."""
     params = {"skip": skip, "limit": limit, "after_id": after_id}
-    return [row._mapping for row in await db.rows(_page(after_id is not None), params)]
+    return await db.rows(_page(after_id is not None), params)
 
 
 async def get(session: AsyncSession, user_id: int) -> User | None:
@@ -74,10 +73,10 @@ async def taken_field(
     return None
 
 
-async def insert_user(session: AsyncSession, values: dict[str, Any]) -> RowMapping:
+async def insert_user(session: AsyncSession, values: dict[str, Any]) -> Row[Any]:
     """The new account's profile, in one statement."""
     statement = insert(User).values(**values).returning(*_PROFILE_COLUMNS)
-    return (await session.execute(statement)).mappings().one()
+    return (await session.execute(statement)).one()
 
 
 async def delete_user(session: AsyncSession, user_id: int) -> None:

@@ -6,7 +6,7 @@ from kaira.auth.dependencies import CurrentCaller, OptionalCaller
 from kaira.database.core import ReadDB
 from kaira.database.sessions import WriteSession
 from kaira.pagination import PageDep
-from kaira.responses import json_response, page_response
+from kaira.responses import json_response, page_response, read_response
 from kaira.schemas import UserId
 from kaira.users import service
 from kaira.users.dependencies import OwnUserDep
@@ -22,8 +22,8 @@ async def create_user(data: UserCreate, session: WriteSession) -> Response:
 
 
 @router.get("/me", response_model=UserPrivate)
-async def read_me(caller: CurrentCaller, db: ReadDB) -> Response:
-    return json_response(await service.read_user(db, caller.id, caller=caller))
+async def read_me(caller: CurrentCaller, db: ReadDB, request: Request) -> Response:
+    return read_response(request, await service.read_user(db, caller.id, caller=caller))
 
 
 @router.get("/", response_model=list[UserRead])
@@ -32,8 +32,8 @@ async def list_users(page: PageDep, db: ReadDB, caller: OptionalCaller, request:
 
 
 @router.get("/{user_id}", response_model=UserRead, responses={404: {"description": "User not found"}})
-async def read_user(user_id: UserId, db: ReadDB, caller: OptionalCaller) -> Response:
-    return json_response(await service.read_user(db, user_id, caller=caller))
+async def read_user(user_id: UserId, db: ReadDB, caller: OptionalCaller, request: Request) -> Response:
+    return read_response(request, await service.read_user(db, user_id, caller=caller))
 
 
 @router.put("/{user_id}", response_model=UserPrivate)

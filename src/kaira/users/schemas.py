@@ -1,12 +1,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from pydantic import EmailStr, Field, StringConstraints, field_validator
 
 from kaira.schemas import ReadSchema, Schema
-from kaira.shapes import RowData, Shape
+from kaira.shapes import Shape
 
 Username = Annotated[str, StringConstraints(min_length=3, max_length=50, pattern=r"^[A-Za-z0-9_.\-]+$")]
 Password = Annotated[str, Field(min_length=8, max_length=128)]
@@ -57,12 +57,5 @@ UserRead = UserPrivate | UserPublic
 
 
 USER = Shape.of(UserPrivate)
-"""A user as every endpoint answers it (`/me`, a profile, the list, sign-up, edits)."""
-
-
-def user_body(row: RowData, *, show_email: bool) -> dict[str, Any]:
-    """`UserPrivate` when `show_email`, else `UserPublic`: the email is private."""
-    body = USER.from_row(row)
-    if not show_email:
-        del body["email"]
-    return body
+"""A user as every endpoint answers it (`/me`, a profile, the list, sign-up, edits); the email is
+removed where the reader may not see it (`kaira.users.service.as_seen_by`)."""

@@ -1,7 +1,7 @@
 """User accounts: who sees what of them, and the rules of signing up and changing an account.
 
 Functions that change data take the request's `AsyncSession` and never commit: the caller owns the
-transaction. Every answer is written by `user_body` from a row of the one profile statement.
+transaction. Every answer is read by the user shape (`USER`) from a row of the one profile statement.
 """
 
 from __future__ import annotations
@@ -17,26 +17,26 @@ from kaira.database.base import utcnow
 from kaira.database.core import CoreReader
 from kaira.errors import Conflict, NotFound
 from kaira.pagination import Page, PageOf, decode_cursor, encode_cursor
-from kaira.shapes import RowData
 from kaira.users import repository
 from kaira.users.models import User
-from kaira.users.schemas import UserCreate, UserUpdate, user_body
+from kaira.users.schemas import USER, UserCreate, UserUpdate
 
 CURSOR_KIND = "users"
 _TAKEN = {"email": "Email already registered", "username": "Username already taken"}
 
 
-def as_seen_by(caller: Caller | None, profile: RowData) -> dict[str, Any]:
+def as_seen_by(caller: Caller | None, user: dict[str, Any]) -> dict[str, Any]:
     """The email is private: only the user themself and superusers see it."""
-    show_email = caller is not None and caller.may_act_for(profile["id"])
-    return user_body(profile, show_email=show_email)
+    if caller is None or not caller.may_act_for(user["id"]):
+        del user["email"]
+    return user
 
 
 async def read_user(db: CoreReader, user_id: int, *, caller: Caller | None) -> dict[str, Any]:
     profile = await repository.read_profile(db, user_id)
     if profile is None:
         raise NotFound("User not found")
-    return as_seen_by(caller, profile)
+    return as_seen_by(caller, USER.read(profile))
 
 
 async def list_users(db: CoreReader, page: Page, *, caller: Caller | None) -> PageOf:
@@ -45,7 +45,7 @@ async def list_users(db: CoreReader, page: Page, *, caller: Caller | None) -> Pa
         (after_id,) = decode_cursor(page.cursor, CURSOR_KIND, [int])
     profiles = await repository.read_page(db, skip=page.skip, limit=page.limit + 1, after_id=after_id)
     return PageOf.split(
-        [as_seen_by(caller, profile) for profile in profiles],
+        [as_seen_by(caller, user) for user in USER.read_all(profiles)],
         page.limit,
         cursor_of=lambda user: encode_cursor(CURSOR_KIND, user["id"]),
     )
@@ -92,7 +92,7 @@ async def create_user(
             profile = await repository.insert_user(session, values)
     except IntegrityError:
         raise await _lost_race(session, username=data.username, email=data.email) from None
-    return user_body(profile, show_email=True)
+    return USER.read(profile)
 
 
 async def update_user(session: AsyncSession, user: User, data: UserUpdate) -> dict[str, Any]:
@@ -113,7 +113,7 @@ async def update_user(session: AsyncSession, user: User, data: UserUpdate) -> di
             user.updated_at = utcnow()
     except IntegrityError:
         raise await _lost_race(session, username=None, email=new_email) from None
-    return user_body(await repository.read_profile_in(session, user.id), show_email=True)
+    return USER.read(await repository.read_profile_in(session, user.id))
 
 
 async def delete_user(session: AsyncSession, user: User) -> None:
