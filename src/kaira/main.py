@@ -6,14 +6,12 @@ import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
-from fastapi.staticfiles import StaticFiles
 from sqlalchemy import exc as sa_exc
 
 from kaira.auth.router import router as auth_router
@@ -22,16 +20,17 @@ from kaira.database.core import CoreWriter
 from kaira.database.engines import Engines
 from kaira.database.sessions import make_sessionmaker
 from kaira.errors import DomainError
+from kaira.feeds.router import router as feeds_router
 from kaira.meta import package_version
 from kaira.meta import router as meta_router
 from kaira.middleware import BodyLimit, RequestContext
 from kaira.models import configure_models
 from kaira.posts.router import router as posts_router
+from kaira.static_site import static_site
 from kaira.tags.router import router as tags_router
 from kaira.users.router import router as users_router
 
 log = logging.getLogger("kaira")
-STATIC_DIR = Path(__file__).parent / "static"
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -83,7 +82,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(tags_router)
     app.include_router(auth_router)
     app.include_router(meta_router)
-    app.mount("/static", StaticFiles(directory=STATIC_DIR, html=True), name="static")
+    app.include_router(feeds_router)
+    app.mount("/static", static_site(), name="static")
     return app
 
 
