@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint typecheck format bench bench-peers bench-tools clean lock
+.PHONY: run test lint typecheck format bench bench-peers bench-tools clean lock browser vendor
 
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,24 @@ bench-peers: $(STAMP) bench-tools
 lock:
 	$(BIN)/python -m pip install -q uv
 	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 -o requirements.lock
+
+## make browser: Debian's chromium (and a Korean font) for the web page's tests; installs only what is missing
+BROWSER_PACKAGES := chromium fonts-nanum
+browser:
+	@dpkg-query -W -f='$${Status}\n' $(BROWSER_PACKAGES) 2>/dev/null | grep -c "ok installed" | grep -qx 2 \
+	  || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(BROWSER_PACKAGES); }
+
+## make vendor: the web page's third-party modules, as pinned in static/vendor/package-lock.json, copied as files
+VENDOR := src/kaira/static/vendor
+vendor:
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT \
+	  && cp $(VENDOR)/package.json $(VENDOR)/package-lock.json "$$tmp"/ \
+	  && (cd "$$tmp" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error) \
+	  && cp "$$tmp"/node_modules/marked/lib/marked.esm.js $(VENDOR)/marked.esm.js \
+	  && cp "$$tmp"/node_modules/marked/LICENSE $(VENDOR)/marked.LICENSE \
+	  && cp "$$tmp"/node_modules/dompurify/dist/purify.es.mjs $(VENDOR)/purify.es.js \
+	  && cp "$$tmp"/node_modules/dompurify/LICENSE $(VENDOR)/dompurify.LICENSE \
+	  && echo "vendored: $$(cd $(VENDOR) && ls *.js | tr '\n' ' ')"
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .coverage htmlcov
