@@ -162,6 +162,19 @@ def test_a_session_with_a_refresh_token_renews_itself_and_goes_on(browsing: Brow
     assert grants == ["first"]
 
 
+TIMINGS = """() => {
+    const [navigation] = performance.getEntriesByType('navigation');
+    const posts = performance.getEntriesByType('resource').find(r => r.name.includes('/api/posts/published'));
+    return {
+        document_loaded: navigation.responseEnd,
+        modules_run: navigation.domContentLoadedEventEnd,
+        posts_requested: posts.startTime,
+        posts_answered: posts.responseEnd,
+        first_posts: performance.getEntriesByName('kaira:first-posts')[0].startTime,
+    };
+}"""
+
+
 def test_the_first_screen_of_posts_renders_soon_after_navigation(
     browsing: Browsing, site: Site, capsys: pytest.CaptureFixture[str], record_property: Any
 ) -> None:
@@ -170,19 +183,24 @@ def test_the_first_screen_of_posts_renders_soon_after_navigation(
     writer = site.sign_up()
     for number in range(10):
         site.write(writer, title=f"첫 화면 {number}", content="가나다라 " * 80, tags=["perf"])
-    timings = []
+    loads = []
     for _ in range(5):
         context = browsing.page.context.browser.new_context()  # type: ignore[union-attr]
         page = context.new_page()
         page.goto(site.page_url)
         expect(page.get_by_role("article")).to_have_count(10)
-        timings.append(page.evaluate("performance.getEntriesByName('kaira:first-posts')[0].startTime"))
+        loads.append(page.evaluate(TIMINGS))
         context.close()
-    median = statistics.median(timings)
-    record_property("first_posts_ms_median", round(median))
+    medians = {name: statistics.median(load[name] for load in loads) for name in loads[0]}
+    for name, value in medians.items():
+        record_property(f"{name}_ms_median", round(value))
     with capsys.disabled():
-        print(f"\n[web page] first screen of posts: median {median:.0f} ms, max {max(timings):.0f} ms")
-    assert all(timing > 0 for timing in timings)
+        worst = max(load["first_posts"] for load in loads)
+        summary = ", ".join(f"{name} {value:.0f} ms" for name, value in medians.items())
+        print(
+            f"\n[web page] medians of {len(loads)} cold loads: {summary}; first_posts at worst {worst:.0f} ms"
+        )
+    assert all(0 < load["posts_requested"] < load["first_posts"] for load in loads)
 
 
 def test_the_content_security_policy_refuses_inline_script_past_the_sanitizer(browsing: Browsing) -> None:

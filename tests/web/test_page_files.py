@@ -96,3 +96,10 @@ def test_the_vendored_modules_are_the_pinned_versions_with_their_licences() -> N
     assert _banner_version(VENDOR / "purify.es.js") == pinned["dompurify"]
     assert (VENDOR / "marked.LICENSE").read_text().startswith("# License information")
     assert "Apache License" in (VENDOR / "dompurify.LICENSE").read_text()
+
+
+def test_every_module_is_preloaded_so_none_waits_for_the_one_importing_it() -> None:
+    index = (STATIC_DIR / "index.html").read_text(encoding="utf-8")
+    preloaded = set(re.findall(r'<link rel="modulepreload" href="([^"]+)">', index))
+    modules = {str(path.relative_to(STATIC_DIR)) for path in STATIC_DIR.rglob("*.js")}
+    assert preloaded == modules - {"js/main.js"}
