@@ -41,6 +41,8 @@ def test_a_writer_publishes_in_korean_and_a_reader_finds_it(browsing: Browsing) 
     expect(page.get_by_role("link", name="#travel")).to_be_visible()  # stored lower-case
     browsing.shoot("post")
     browsing.log_out()
+    expect(page.get_by_role("link", name=title)).to_be_visible()  # on the newest posts, as a reader
+    browsing.shoot("home")
 
     page.get_by_label("Search posts").fill(f"북한산{number}")
     page.get_by_role("button", name="Search").click()
@@ -234,3 +236,29 @@ def test_empty_states_and_unknown_addresses_say_what_happened(browsing: Browsing
     browsing.go("#/write")
     expect(browsing.heading("Log in")).to_be_visible()
     expect(page.get_by_text("Log in to write a post.")).to_be_visible()
+
+
+def test_a_refusal_for_too_many_attempts_says_when_to_try_again(browsing: Browsing, site: Site) -> None:
+    """Played by the browser's router: the limits are another issue's, and a real 429 takes many logins."""
+    page = browsing.page
+    limited = {"detail": "Too many requests"}
+    page.route(
+        "**/api/auth/token",
+        lambda route: route.fulfill(status=429, json=limited, headers={"Retry-After": "30"}),
+    )
+    browsing.go("#/login")
+    page.get_by_label("Username or email").fill("anyone")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(
+        page.get_by_text(re.compile(r"Too many attempts\. Try again in 30 seconds \(at .+\)\."))
+    ).to_be_visible()
+
+
+def test_a_service_without_its_database_is_said_so(browsing: Browsing) -> None:
+    unavailable = {"detail": "Database unavailable"}
+    browsing.page.route("**/api/posts/published*", lambda route: route.fulfill(status=503, json=unavailable))
+    browsing.go("#/")
+    expect(
+        browsing.page.get_by_text("Could not load posts: The service cannot reach its database")
+    ).to_be_visible()
