@@ -20,7 +20,7 @@ from playwright.sync_api import Browser, Dialog, Page, expect, sync_playwright
 from sqlalchemy.engine import URL
 
 from kaira.auth.security import create_access_token
-from tests.conftest import TEST_SECRET
+from tests.conftest import TEST_SECRET, Account
 from tests.helpers_pg import REPO_ROOT, Server, clean_env, fresh_database, kaira_serve, plain
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -33,18 +33,6 @@ _numbers = itertools.count(1)
 
 def unique(prefix: str) -> str:
     return f"{prefix}{next(_numbers)}"
-
-
-@dataclass
-class Person:
-    id: int
-    username: str
-    password: str
-    token: str
-
-    @property
-    def headers(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.token}"}
 
 
 @dataclass
@@ -66,7 +54,7 @@ class Site:
         token: str = answer.json()["access_token"]
         return token
 
-    def sign_up(self, prefix: str = "person") -> Person:
+    def sign_up(self, prefix: str = "person") -> Account:
         """A new account, with a token signed here: a login would cost another Argon2 hash, and the
         service hashes at the lowest priority, behind the browser, so each one takes seconds."""
         username = unique(prefix)
@@ -75,9 +63,9 @@ class Site:
         assert created.status_code == 201, created.text
         user_id = created.json()["id"]
         token = create_access_token(user_id, secret=TEST_SECRET, expires_minutes=30)
-        return Person(user_id, username, PASSWORD, token)
+        return Account(user_id, username, body["email"], PASSWORD, token)
 
-    def write(self, author: Person, **fields: Any) -> dict[str, Any]:
+    def write(self, author: Account, **fields: Any) -> dict[str, Any]:
         body = {"title": unique("Post "), "content": "Words.", "is_published": True, **fields}
         created = self.api("POST", "/api/posts/", json=body, headers=author.headers)
         assert created.status_code == 201, created.text
@@ -122,14 +110,14 @@ class Browsing:
     def shoot(self, name: str) -> None:
         self.page.screenshot(path=SCREENSHOTS / f"{name}-{self.device}.png", animations="disabled")
 
-    def log_in(self, person: Person) -> None:
+    def log_in(self, person: Account) -> None:
         self.go("#/login")
         self.page.get_by_label("Username or email").fill(person.username)
         self.page.get_by_label("Password").fill(person.password)
         self.page.get_by_role("button", name="Log in").click()
         expect(self.page.get_by_role("heading", name="Your posts")).to_be_visible()
 
-    def enter_as(self, person: Person) -> None:
+    def enter_as(self, person: Account) -> None:
         """Logged in without the form (the tests of the form use it): the session the page keeps."""
         self.go("#/")
         session = {"access_token": person.token, "user": {"id": person.id, "username": person.username}}
