@@ -7,6 +7,7 @@ Screens are saved into `docs/screenshots/` as the tests pass through them.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 from collections.abc import Iterator
@@ -64,6 +65,15 @@ class Site:
         user_id = created.json()["id"]
         token = create_access_token(user_id, secret=TEST_SECRET, expires_minutes=30)
         return Account(user_id, username, body["email"], PASSWORD, token)
+
+    @functools.cached_property
+    def writer(self) -> Account:
+        """One writer and one reader for the module's tests: each sign-up costs the service a hash."""
+        return self.sign_up("writer")
+
+    @functools.cached_property
+    def reader(self) -> Account:
+        return self.sign_up("reader")
 
     def write(self, author: Account, **fields: Any) -> dict[str, Any]:
         body = {"title": unique("Post "), "content": "Words.", "is_published": True, **fields}

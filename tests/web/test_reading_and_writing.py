@@ -66,10 +66,14 @@ def test_a_writer_publishes_in_korean_and_a_reader_finds_it(browsing: Browsing) 
     expect(browsing.heading(f"Search: 북한산{number}")).to_be_visible()
     expect(page.get_by_label("Search posts")).to_have_value(f"북한산{number}")
 
+    page.get_by_role("link", name=name, exact=True).click()  # the author's posts
+    expect(browsing.heading(f"Posts by {name}")).to_be_visible()
+    expect(page.get_by_role("article")).to_have_count(1)
+
 
 @BOTH_DEVICES
 def test_a_draft_never_shows_to_another_person(browsing: Browsing, site: Site) -> None:
-    page, writer, reader = browsing.page, site.sign_up("drafter"), site.sign_up("reader")
+    page, writer, reader = browsing.page, site.writer, site.reader
     secret = unique("unpublishedword")
     browsing.enter_as(writer)
     page.get_by_role("link", name="Write", exact=True).click()
@@ -95,11 +99,13 @@ def test_a_draft_never_shows_to_another_person(browsing: Browsing, site: Site) -
     browsing.go(draft_route)
     expect(browsing.heading("Post not found")).to_be_visible()
     browsing.go(f"#/authors/{writer.id}")
-    expect(page.get_by_text(f"{writer.username} has published nothing yet.")).to_be_visible()
+    expect(browsing.heading(f"Posts by {writer.username}")).to_be_visible()
+    expect(page.get_by_text("Loading posts…")).to_be_hidden()
+    expect(page.get_by_text(secret)).to_have_count(0)
 
 
 def test_older_posts_follow_the_link_cursor(browsing: Browsing, site: Site) -> None:
-    writer, tag = site.sign_up(), unique("paged")
+    writer, tag = site.writer, unique("paged")
     for number in range(12):
         site.write(writer, title=f"Paged {number:02}", tags=[tag])
     page = browsing.page
@@ -116,7 +122,7 @@ def test_older_posts_follow_the_link_cursor(browsing: Browsing, site: Site) -> N
 
 
 def test_refusals_appear_beside_their_fields(browsing: Browsing, site: Site) -> None:
-    page, taken = browsing.page, site.sign_up("taken")
+    page, taken = browsing.page, site.writer
     browsing.go("#/signup")
     page.get_by_label("Username").fill(taken.username)
     page.get_by_label("Email").fill(f"new-{taken.username}@example.com")
@@ -141,7 +147,7 @@ def test_refusals_appear_beside_their_fields(browsing: Browsing, site: Site) -> 
 
 
 def test_a_wrong_password_is_said_under_the_form(browsing: Browsing, site: Site) -> None:
-    person, page = site.sign_up(), browsing.page
+    person, page = site.reader, browsing.page
     browsing.go("#/login")
     page.get_by_label("Username or email").fill(person.username)
     page.get_by_label("Password").fill("not the password")
@@ -152,7 +158,7 @@ def test_a_wrong_password_is_said_under_the_form(browsing: Browsing, site: Site)
 
 @BOTH_DEVICES
 def test_a_writer_edits_and_deletes_their_post_after_confirming(browsing: Browsing, site: Site) -> None:
-    page, writer = browsing.page, site.sign_up()
+    page, writer = browsing.page, site.writer
     post = site.write(writer, title="처음 제목", content="본문", tags=["edit"])
     browsing.enter_as(writer)
     browsing.go(f"#/posts/{post['id']}")
@@ -178,8 +184,8 @@ def test_a_writer_edits_and_deletes_their_post_after_confirming(browsing: Browsi
 
 
 def test_someone_elses_post_offers_no_edit_or_delete(browsing: Browsing, site: Site) -> None:
-    post = site.write(site.sign_up(), title="Theirs")
-    browsing.enter_as(site.sign_up())
+    post = site.write(site.writer, title="Theirs")
+    browsing.enter_as(site.reader)
     browsing.go(f"#/posts/{post['id']}")
     expect(browsing.heading("Theirs")).to_be_visible()
     expect(browsing.page.get_by_role("link", name="Edit", exact=True)).to_have_count(0)
@@ -187,7 +193,7 @@ def test_someone_elses_post_offers_no_edit_or_delete(browsing: Browsing, site: S
 
 
 def test_sign_in_and_publish_with_the_keyboard_alone(browsing: Browsing, site: Site) -> None:
-    person, page = site.sign_up("keys"), browsing.page
+    person, page = site.writer, browsing.page
     browsing.go()
     expect(browsing.heading("Newest posts")).to_be_visible()
 

@@ -81,3 +81,20 @@ export function say(node, message, { error = false } = {}) {
   node.textContent = message;
   node.classList.toggle("error", error);
 }
+
+/**
+ * The start of a post's Markdown as plain text, for a list's excerpt. Only ever shown as text, so it needs
+ * no sanitizer, and the first screen does not wait for the Markdown and HTML libraries.
+ */
+export function excerpt(source, length = 220) {
+  const text = source
+    .slice(0, length * 4)
+    .replace(/```[\s\S]*?(```|$)/g, " ")
+    .replace(/<[^>]*>/g, " ")
+    .replace(/!?\[([^\]]*)\]\([^)]*\)/g, "$1")
+    .replace(/^\s{0,3}(#{1,6}|>|[-*+]|\d+\.)\s+/gm, "")
+    .replace(/(\*\*|__|\*|~~|`)/g, "")
+    .replace(/\s+/g, " ")
+    .trim();
+  return text.length > length ? `${text.slice(0, length - 1).trimEnd()}…` : text;
+}

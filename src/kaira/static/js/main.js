@@ -5,7 +5,6 @@ import { logOut } from "./api.js";
 import { h } from "./dom.js";
 import { session } from "./session.js";
 import { login, signup } from "./views/account.js";
-import { editor } from "./views/editor.js";
 import * as posts from "./views/posts.js";
 
 const main = document.getElementById("main");
@@ -26,6 +25,12 @@ const ROUTES = [
   [/^\/login$/, (ctx, _, query) => login(ctx, query.get("next"), query.get("reason"))],
   [/^\/signup$/, (ctx) => signup(ctx)],
 ];
+
+/** Writing needs the Markdown and HTML libraries; readers' first screen does not wait for them. */
+async function editor(ctx, postId) {
+  const { editor: write } = await import("./views/editor.js");
+  return write(ctx, postId);
+}
 
 function context(number, hash) {
   return {

@@ -22,9 +22,3 @@ DOMPurify.addHook("afterSanitizeAttributes", (node) => {
 export function renderMarkdown(source) {
   return DOMPurify.sanitize(markdown.parse(source), SANITIZE);
 }
-
-/** The start of a post as plain text, for a list's excerpt. */
-export function excerpt(source, length = 220) {
-  const text = renderMarkdown(source.slice(0, length * 4)).textContent.replace(/\s+/g, " ").trim();
-  return text.length > length ? `${text.slice(0, length - 1).trimEnd()}…` : text;
-}

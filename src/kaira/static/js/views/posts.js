@@ -1,8 +1,7 @@
 // What readers see: lists of posts (newest first, paged by the API's Link cursor) and one post.
 
 import { ApiError, SessionEnded, getJson, sendJson } from "../api.js";
-import { authorName, dateTime, h, languageOf, say, statusLine } from "../dom.js";
-import { excerpt, renderMarkdown } from "../markdown.js";
+import { authorName, dateTime, excerpt, h, languageOf, say, statusLine } from "../dom.js";
 import { session } from "../session.js";
 
 const PAGE = 10;
@@ -62,7 +61,10 @@ async function postList(ctx, { title, intro = null, path, auth = "none", empty, 
       if (list.children.length === 0) say(status, empty);
       else say(status, url === path ? "" : `${data.length} older posts shown.`);
       if (url !== path) cards[0]?.querySelector("a")?.focus();
-      if (mark && performance.getEntriesByName(FIRST_POSTS_MARK).length === 0) performance.mark(FIRST_POSTS_MARK);
+      if (mark && performance.getEntriesByName(FIRST_POSTS_MARK).length === 0) {
+        performance.mark(FIRST_POSTS_MARK);
+        import("../markdown.js").catch(() => {}); // fetched once the first screen is up: a post opens at once
+      }
     } catch (error) {
       if (error instanceof SessionEnded) ctx.sessionEnded();
       else say(status, `Could not load posts: ${error.message}`, { error: true });
@@ -144,6 +146,8 @@ export async function mine(ctx) {
 
 export async function post(ctx, id) {
   let found;
+  const rendering = import("../markdown.js"); // fetched while the post is
+  rendering.catch(() => {}); // a failure is said below, or does not matter (no post to render)
   try {
     found = await sendJson(`api/posts/${id}`, { auth: "optional" });
   } catch (error) {
@@ -154,7 +158,11 @@ export async function post(ctx, id) {
   }
   const lang = languageOf(`${found.title} ${found.content.slice(0, 300)}`);
   const body = h("div", { class: "post-body", lang });
-  body.append(renderMarkdown(found.content));
+  try {
+    body.append((await rendering).renderMarkdown(found.content));
+  } catch {
+    body.append(h("p", { class: "error" }, "The page could not load its Markdown renderer. Reload to try again."));
+  }
   const status = statusLine("post-status");
   const mineToo = session.user()?.id === found.author_id;
   const actions = mineToo
