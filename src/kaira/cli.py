@@ -1,4 +1,4 @@
-"""The `kaira` command: serve, migrate, create users, make demo data.
+"""The `kaira` command: serve, migrate, back up and restore, create users, make demo data.
 
 Every failure a user can cause or meet (bad settings, database down or missing, schema not applied)
 ends with one line on stderr and exit status 1, never a traceback, and never a URL's password.
@@ -10,6 +10,7 @@ import asyncio
 import sys
 import threading
 from collections.abc import Coroutine
+from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
@@ -17,6 +18,7 @@ from pydantic import ValidationError
 from rich.console import Console
 
 from kaira import migrate
+from kaira.backup import CRON_EXAMPLE
 from kaira.config import ConfigError, Settings, get_settings
 from kaira.logs import logging_config
 from kaira.troubleshoot import explain
@@ -149,6 +151,27 @@ def db_adopt() -> None:
     settings = load()
     run(settings, migrate.adopt(settings.db_url))
     out.print("Adopted: schema at " + str(run(settings, migrate.current_revision(settings.db_url))))
+
+
+@db_app.command("backup", epilog=CRON_EXAMPLE)
+def db_backup(file: Annotated[Path, typer.Argument(help="Where to write, e.g. kaira.jsonl.gz")]) -> None:
+    """Copy every table into FILE (gzip-compressed JSON lines) from one snapshot, while the service serves."""
+    from kaira.backup.dump import backup
+
+    settings = load()
+    out.print(run(settings, backup(settings.db_url, file)), highlight=False, soft_wrap=True)
+
+
+@db_app.command("restore")
+def db_restore(
+    file: Annotated[Path, typer.Argument(help="A file made by `kaira db backup`")],
+    force: Annotated[bool, typer.Option("--force", help="Replace a database that holds rows")] = False,
+) -> None:
+    """Load FILE into an empty database (migrated to FILE's revision, then to the newest), all or nothing."""
+    from kaira.backup.load import restore
+
+    settings = load()
+    out.print(run(settings, restore(settings.db_url, file, force=force)), highlight=False, soft_wrap=True)
 
 
 @users_app.command("create")

@@ -41,8 +41,9 @@ def head_revision() -> str | None:
     return ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 
-async def _run(url: URL, action: Callable[[Config], None]) -> str:
-    """Run an Alembic command on one connection, under PostgreSQL's advisory lock; return what it printed."""
+async def in_migration_transaction(url: URL, action: Callable[[Config], None]) -> str:
+    """Run Alembic commands (and any work beside them) in one transaction, under PostgreSQL's advisory
+    lock; return what they printed."""
     engine = make_engine(url, for_migrations=True)
     output = io.StringIO()
 
@@ -66,11 +67,11 @@ async def _run(url: URL, action: Callable[[Config], None]) -> str:
 
 
 async def upgrade(url: URL, revision: str = "head") -> str:
-    return await _run(url, lambda config: command.upgrade(config, revision))
+    return await in_migration_transaction(url, lambda config: command.upgrade(config, revision))
 
 
 async def downgrade(url: URL, revision: str) -> str:
-    return await _run(url, lambda config: command.downgrade(config, revision))
+    return await in_migration_transaction(url, lambda config: command.downgrade(config, revision))
 
 
 def history() -> str:
@@ -94,7 +95,7 @@ async def adopt(url: URL) -> str:
         command.stamp(config, TUTORIAL_REVISION)
         command.upgrade(config, "head")
 
-    return await _run(url, stamp_then_upgrade)
+    return await in_migration_transaction(url, stamp_then_upgrade)
 
 
 def _check_adoptable(connection: Connection) -> None:
