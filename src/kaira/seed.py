@@ -19,7 +19,7 @@ from kaira.auth.security import hash_password
 from kaira.backup.format import BATCH
 from kaira.backup.load import Row, insert_rows
 from kaira.backup.progress import progress_bar
-from kaira.backup.tables import analyze, continue_ids, id_by, indexes_deferred, reflect_tables, top_ids
+from kaira.backup.repository import analyze, continue_ids, id_by, indexes_deferred, reflect_tables, top_ids
 from kaira.config import Settings
 from kaira.database.base import utcnow
 from kaira.database.engines import make_engine

@@ -12,12 +12,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Connection, Table, select
+from sqlalchemy import Connection, Table
 from sqlalchemy.engine import URL
 
 from kaira.backup.format import BATCH, Trailer, Writer, header_line, row_line, trailer_line
 from kaira.backup.progress import progress_bar
-from kaira.backup.tables import count_rows, last_ids, reflect_tables
+from kaira.backup.repository import count_rows, last_ids, reflect_tables, stream_rows
 from kaira.config import ConfigError
 from kaira.database.engines import make_engine
 
@@ -73,9 +73,5 @@ def _dump(connection: Connection, path: Path) -> str:
 
 
 def _row_lines(connection: Connection, table: Table) -> Iterator[list[bytes]]:
-    """The table's rows in primary-key order, as lines, a batch at a time."""
-    query = select(table).order_by(*table.primary_key.columns)
-    result = connection.execution_options(yield_per=BATCH).execute(query)
-    keys = [str(key) for key in result.keys()]  # noqa: SIM118 - a Result is not a dict
-    for rows in result.partitions():
-        yield [row_line(table.name, dict(zip(keys, row, strict=True))) for row in rows]
+    for rows in stream_rows(connection, table, BATCH):
+        yield [row_line(table.name, row) for row in rows]

@@ -17,22 +17,25 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from alembic.script import ScriptDirectory
-from sqlalchemy import Boolean, Connection, DateTime, Float, Integer, String, Table, insert, text
+from sqlalchemy import Boolean, Connection, DateTime, Float, Integer, String, Table
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import DataError, IntegrityError
 
 from kaira import migrate
 from kaira.backup.format import BATCH, Reader
 from kaira.backup.progress import progress_bar
-from kaira.backup.tables import (
-    ALEMBIC_TABLE,
+from kaira.backup.repository import (
     analyze,
+    broken_reference,
     continue_ids,
     count_rows,
+    drop_tables,
     indexes_deferred,
+    insert_batch,
     reflect_tables,
 )
 from kaira.config import ConfigError
+from kaira.models import Base
 
 Row = dict[str, Any]
 
@@ -92,7 +95,6 @@ def insert_rows(
     """Insert portable rows (values as in a backup file) in multi-row batches; the count inserted."""
     converters = {column.name: _converter(column.type) for column in table.columns}
     columns = converters.keys()
-    statement = insert(table)
     total = 0
     source = iter(rows)
     while batch := list(islice(source, BATCH)):
@@ -105,7 +107,7 @@ def insert_rows(
                 typed.append({name: convert(row[name]) for name, convert in converters.items()})
             except UnfitRow as error:
                 raise UnfitRow(f"a {table.name} row does not fit: {error}") from None
-        connection.execute(statement, typed)
+        insert_batch(connection, table, typed)
         total += len(batch)
         if on_batch is not None:
             on_batch(len(batch))
@@ -158,7 +160,8 @@ class _Restore:
                     self.report()
             assert self.reader.trailer is not None  # batches() ends only once the trailer checked out
             continue_ids(connection, tables.values(), self.reader.trailer.sequences)
-            _check_foreign_keys(connection)
+            if broken := broken_reference(connection):
+                raise UnfitRow(f"a {broken[0]} row refers to a missing {broken[1]} row")
             command.upgrade(config, "head")
         except UnfitRow as error:
             raise self.reader.fail(str(error)) from None
@@ -170,8 +173,6 @@ class _Restore:
 
     def _empty(self, connection: Connection) -> None:
         """Drop Kaira's tables, which must hold no rows unless --force; the migrations make them anew."""
-        from kaira.models import Base
-
         ours = {*Base.metadata.tables, *self.reader.header.tables}
         tables = reflect_tables(connection, only=ours)
         rows = {name: count for name, count in count_rows(connection, tables).items() if count}
@@ -180,14 +181,4 @@ class _Restore:
             raise NotEmpty(
                 f"The database is not empty ({held}): restore replaces everything only with --force"
             )
-        for table in reversed(tables):
-            table.drop(connection)
-        connection.execute(text(f"DROP TABLE IF EXISTS {ALEMBIC_TABLE}"))
-
-
-def _check_foreign_keys(connection: Connection) -> None:
-    """SQLite loads with foreign keys off (as migrations run): check them all before committing."""
-    if connection.dialect.name == "sqlite":
-        broken = connection.exec_driver_sql("PRAGMA foreign_key_check").first()
-        if broken is not None:
-            raise UnfitRow(f"a {broken[0]} row refers to a missing {broken[2]} row")
+        drop_tables(connection, tables)

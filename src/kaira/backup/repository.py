@@ -1,17 +1,18 @@
-"""The tables as the database has them, and their id sequences, on PostgreSQL and SQLite alike.
+"""All of the backup's SQL: the tables as the database has them, their rows, ids and indexes, on
+PostgreSQL and SQLite alike.
 
-Backups and restores work on the tables reflected from the database at its revision, not on today's
-models: a file from an older revision must be loaded into the tables that revision made.
+Backups, restores and seeds work on the tables reflected from the database at its revision, not on
+today's models: a file from an older revision must be loaded into the tables that revision made.
 """
 
 from __future__ import annotations
 
 import warnings
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Connection, Integer, MetaData, Table, func, select, text
+from sqlalchemy import Connection, Integer, MetaData, Table, func, insert, select, text
 
 ALEMBIC_TABLE = "alembic_version"
 
@@ -25,6 +26,35 @@ def reflect_tables(connection: Connection, only: Collection[str] | None = None) 
         names = [name for name in existing if name != ALEMBIC_TABLE and (only is None or name in only)]
         metadata.reflect(connection, only=names)
     return [table for table in metadata.sorted_tables if table.name in names]
+
+
+def stream_rows(connection: Connection, table: Table, batch: int) -> Iterator[list[dict[str, Any]]]:
+    """The table's rows in primary-key order, `batch` at a time from a server-side cursor."""
+    query = select(table).order_by(*table.primary_key.columns)
+    result = connection.execution_options(yield_per=batch).execute(query)
+    keys = [str(key) for key in result.keys()]  # noqa: SIM118 - plain str: orjson refuses subclasses as keys
+    for rows in result.partitions():
+        yield [dict(zip(keys, row, strict=True)) for row in rows]
+
+
+def insert_batch(connection: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+    """One executemany: the driver sends the rows in as few round trips as it can."""
+    connection.execute(insert(table), rows)
+
+
+def drop_tables(connection: Connection, tables: Sequence[Table]) -> None:
+    """The tables (children first) and Alembic's record of the revision: the database is base again."""
+    for table in reversed(tables):
+        table.drop(connection)
+    connection.execute(text(f"DROP TABLE IF EXISTS {ALEMBIC_TABLE}"))
+
+
+def broken_reference(connection: Connection) -> tuple[str, str] | None:
+    """SQLite loads with foreign keys off (as migrations run): a (table, missing parent) it finds."""
+    if connection.dialect.name != "sqlite":
+        return None  # PostgreSQL checked each row as it came
+    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").first()
+    return None if broken is None else (broken[0], broken[2])
 
 
 def count_rows(connection: Connection, tables: Collection[Table]) -> dict[str, int]:
