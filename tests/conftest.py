@@ -68,6 +68,20 @@ def db_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
 
 
 @pytest.fixture
+def empty_url(db_url: URL, tmp_path: Path) -> Iterator[URL]:
+    """A new database with nothing in it, on the server the suite runs against."""
+    with fresh_database(db_url, tmp_path) as url:
+        yield url
+
+
+@pytest.fixture
+def current_url(empty_url: URL) -> URL:
+    """A new database at the newest revision, with no rows."""
+    asyncio.run(migrate.upgrade(empty_url))
+    return empty_url
+
+
+@pytest.fixture
 def is_postgres(db_url: URL) -> bool:
     return db_url.get_backend_name() == "postgresql"
 

@@ -29,7 +29,7 @@ from kaira.config import Settings, get_settings, parse_database_url
 from kaira.main import create_app
 from kaira.troubleshoot import explain
 from tests.conftest import BEFORE_HEAD, TEST_SECRET
-from tests.helpers_pg import KAIRA, clean_env, fresh_database, kaira_serve, plain
+from tests.helpers_pg import KAIRA, clean_env, kaira_serve, plain
 
 SECRET = "s3cretpw"  # a password in URLs that must never be printed
 HEAD = migrate.head_revision()
@@ -44,19 +44,6 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterat
     get_settings.cache_clear()
     yield
     get_settings.cache_clear()
-
-
-@pytest.fixture
-def empty_url(db_url: URL, tmp_path: Path) -> Iterator[URL]:
-    """A new database with nothing in it, on the server the suite runs against."""
-    with fresh_database(db_url, tmp_path) as url:
-        yield url
-
-
-@pytest.fixture
-def current_url(empty_url: URL) -> URL:
-    asyncio.run(migrate.upgrade(empty_url))
-    return empty_url
 
 
 def kaira(*args: str, url: URL | str, stdin: str | None = None, **env: str) -> Result:
