@@ -127,7 +127,9 @@ class Reader:
                 except orjson.JSONDecodeError as error:
                     raise self.fail(f"line {number} is not valid JSON ({error})") from None
         except gzip.BadGzipFile as error:
-            raise self.fail(f"is not a gzip-compressed Kaira backup ({error})") from None
+            if number == 0 and "Not a gzipped file" in str(error):
+                raise self.fail(f"is not a gzip-compressed Kaira backup ({error})") from None
+            raise self.fail(f"is corrupt: its compressed data are damaged ({error})") from None
         except EOFError:
             raise self.fail(f"is truncated: the compressed data end after line {number}") from None
         except zlib.error as error:

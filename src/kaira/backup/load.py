@@ -8,6 +8,7 @@ at its last line included) rolls all of it back: the database is as it was.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from itertools import islice
@@ -38,6 +39,7 @@ from kaira.config import ConfigError
 from kaira.models import Base
 
 Row = dict[str, Any]
+BROKEN_RULES = "its rows break the schema's rules"
 
 
 class UnfitRow(ValueError):
@@ -161,13 +163,16 @@ class _Restore:
             assert self.reader.trailer is not None  # batches() ends only once the trailer checked out
             continue_ids(connection, tables.values(), self.reader.trailer.sequences)
             if broken := broken_reference(connection):
-                raise UnfitRow(f"a {broken[0]} row refers to a missing {broken[1]} row")
+                raise self.reader.fail(
+                    f"{BROKEN_RULES} (a {broken[0]} row refers to a missing {broken[1]} row)"
+                )
             command.upgrade(config, "head")
         except UnfitRow as error:
             raise self.reader.fail(str(error)) from None
         except (IntegrityError, DataError) as error:
-            reason = str(error.orig).strip().splitlines()[0]
-            raise self.reader.fail(f"its rows break the schema's rules ({reason})") from None
+            # asyncpg's errors come as "<class 'asyncpg…Error'>: message": keep the message
+            reason = re.sub(r"^<class '[^']+'>: ", "", str(error.orig).strip().splitlines()[0])
+            raise self.reader.fail(f"{BROKEN_RULES} ({reason})") from None
         analyze(connection, reflect_tables(connection, only=tables))
         self.counts = self.reader.trailer.counts
 
