@@ -9,6 +9,7 @@ import os
 import pty
 import subprocess
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx2
@@ -93,7 +94,7 @@ def test_a_backup_taken_while_20_clients_write_is_consistent(db_url: URL, tmp_pa
     assert set(posts) <= linked  # every post was written with tags, in one transaction: none half there
 
 
-def _write_from_20_clients(base_url: str) -> tuple[list[int], object]:
+def _write_from_20_clients(base_url: str) -> tuple[list[int], Callable[[], None]]:
     """20 threads, one user each, posting with tags (some new) until stopped; the ids answered 201."""
     created: list[int] = []
     stopping = threading.Event()
@@ -144,10 +145,8 @@ def test_restore_refuses_a_database_that_holds_rows_unless_forced(current_url: U
     )
 
     assert refused.returncode == 1
-    assert refused.stderr == (
-        "error: The database is not empty (3 tags, 2 users, 3 posts, 5 post_tags): "
-        "restore replaces everything only with --force\n"
-    ) or refused.stderr.startswith("error: The database is not empty (")
+    assert refused.stderr.startswith("error: The database is not empty (23 tags, 2 users, 3 posts, ")
+    assert refused.stderr.endswith(" post_tags): restore replaces everything only with --force\n")
     assert refused.stderr.count("\n") == 1
     assert unchanged == seeded
     _ok(forced)

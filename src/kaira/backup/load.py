@@ -18,7 +18,7 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from alembic.script import ScriptDirectory
-from sqlalchemy import Boolean, Connection, DateTime, Float, Integer, String, Table
+from sqlalchemy import Boolean, Connection, DateTime, Integer, String, Table
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import DataError, IntegrityError
 
@@ -84,20 +84,18 @@ def _converter(column_type: Any) -> Callable[[Any], Any]:
         return _checked((bool,), "a boolean")
     if isinstance(column_type, Integer):
         return _checked((int,), "an integer")
-    if isinstance(column_type, Float):
-        return _checked((int, float), "a number")
     if isinstance(column_type, String):
         return _checked((str,), "text")
     return lambda value: value  # a type without a JSON form of its own: the driver judges
 
 
-def insert_rows(
-    connection: Connection, table: Table, rows: Iterable[Row], on_batch: Callable[[int], None] | None = None
-) -> int:
-    """Insert portable rows (values as in a backup file) in multi-row batches; the count inserted."""
+def insert_rows(connection: Connection, table: Table, rows: Iterable[Row]) -> None:
+    """Insert portable rows (values as in a backup file, or datetimes) in batches, one executemany each.
+
+    Every row must have exactly the table's columns, each value of its column's JSON type: a damaged
+    file must not put text into an integer column of SQLite, which would take it."""
     converters = {column.name: _converter(column.type) for column in table.columns}
     columns = converters.keys()
-    total = 0
     source = iter(rows)
     while batch := list(islice(source, BATCH)):
         typed = []
@@ -110,10 +108,6 @@ def insert_rows(
             except UnfitRow as error:
                 raise UnfitRow(f"a {table.name} row does not fit: {error}") from None
         insert_batch(connection, table, typed)
-        total += len(batch)
-        if on_batch is not None:
-            on_batch(len(batch))
-    return total
 
 
 def known_revisions() -> set[str]:
