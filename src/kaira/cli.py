@@ -20,7 +20,6 @@ from rich.console import Console
 from kaira import migrate
 from kaira.backup import CRON_EXAMPLE
 from kaira.config import ConfigError, Settings, get_settings
-from kaira.logs import logging_config
 from kaira.troubleshoot import explain
 
 T = TypeVar("T")
@@ -93,22 +92,14 @@ def serve(
     reload: Annotated[bool, typer.Option(help="Restart on code changes (development)")] = False,
 ) -> None:
     """Upgrade the schema to the newest migration, then serve the API."""
-    import uvicorn
+    from kaira.serving import serve as serve_api
 
     settings = load()
     applied = run(settings, migrate.upgrade(settings.db_url))
     if applied.strip():
         out.print(applied.strip())
-    uvicorn.run(
-        "kaira.main:create_app",
-        factory=True,
-        host=host or settings.host,
-        port=port or settings.port,
-        workers=None if reload else workers,
-        reload=reload,
-        log_config=logging_config(settings.log_level, settings.log_format),
-        proxy_headers=False,
-        server_header=False,
+    serve_api(
+        settings, host=host or settings.host, port=port or settings.port, workers=workers, reload=reload
     )
 
 

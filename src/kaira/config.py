@@ -76,6 +76,10 @@ class Settings(BaseSettings):
     db_pool_size: int = Field(default=10, ge=1, le=200)
     db_timeout_seconds: float = Field(default=2.5, gt=0, le=60)
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    metrics_enabled: bool = True
+    """Serve `/metrics` (Prometheus) and count every request for it."""
+    shutdown_timeout_seconds: int = Field(default=10, ge=1, le=3600)
+    """How long SIGTERM waits for requests in flight before it cancels them."""
     telemetry: bool = False
     """FastAPI's native OpenTelemetry spans, metrics and logs, sent to the providers the OpenTelemetry
     SDK configures. Off by default: with no SDK they record nothing, and checking costs every request."""

@@ -10,6 +10,9 @@ from typing import Any
 import orjson
 
 request_id_var: ContextVar[str] = ContextVar("request_id", default="-")
+FIELDS = "fields"
+"""`extra={FIELDS: {...}}` on a log call: keys of their own in a JSON line (the text line has them in
+its message)."""
 
 
 class RequestIdFilter(logging.Filter):
@@ -27,6 +30,9 @@ class JsonFormatter(logging.Formatter):
             "message": record.getMessage(),
             "request_id": getattr(record, "request_id", "-"),
         }
+        fields = getattr(record, FIELDS, None)  # a request's own line: its method, route, status...
+        if fields:
+            entry.update(fields)
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
         return orjson.dumps(entry).decode()

@@ -14,6 +14,8 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from sqlalchemy import exc as sa_exc
 
+from kaira import metrics
+from kaira.access_log import request_finished
 from kaira.auth.router import router as auth_router
 from kaira.config import Settings, get_settings
 from kaira.database.core import CoreWriter
@@ -49,7 +51,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         gc.collect()
         gc.freeze()
         try:
-            yield
+            async with metrics.sampling(app):
+                yield
         finally:
             await engines.dispose()
 
@@ -74,7 +77,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             expose_headers=["X-Request-ID", "Link", "ETag"],
         )
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
-    app.add_middleware(RequestContext)
+    app.add_middleware(RequestContext, finished=request_finished(count=settings.metrics_enabled))
 
     # Routes are matched in this order, one by one: the busiest first.
     app.include_router(posts_router)
@@ -83,6 +86,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(auth_router)
     app.include_router(meta_router)
     app.include_router(feeds_router)
+    if settings.metrics_enabled:
+        app.include_router(metrics.router)
     app.mount("/static", static_site(), name="static")
     return app
 

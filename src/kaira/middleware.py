@@ -1,7 +1,8 @@
 """Pure ASGI middleware (no BaseHTTPMiddleware: it costs a task per request and breaks streaming).
 
 `RequestContext` is the outermost layer of ours: it names every request, puts the id on every
-response, and turns anything unhandled into a JSON 500 with one logged line.
+response, turns anything unhandled into a JSON 500 with one logged line, and times every request for
+its access log line and metrics (`kaira.access_log`).
 `BodyLimit` refuses bodies over the limit, declared or chunked, before they are read whole.
 """
 
@@ -11,11 +12,13 @@ import itertools
 import logging
 import re
 import secrets
+from time import perf_counter
 
 import orjson
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from kaira.access_log import Finished
 from kaira.logs import request_id_var
 
 log = logging.getLogger("kaira.request")
@@ -24,23 +27,27 @@ _INTERNAL_ERROR = orjson.dumps({"detail": "Internal server error"})
 
 
 class RequestContext:
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, finished: Finished) -> None:
         self.app = app
+        self.finished = finished
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        began = perf_counter()
         request_id = _incoming_id(scope) or _new_id()
         token = request_id_var.set(request_id)
         scope.setdefault("state", {})["request_id"] = request_id
         header = (b"x-request-id", request_id.encode())
         started = False
+        status = 500
 
         async def send_with_id(message: Message) -> None:
-            nonlocal started
+            nonlocal started, status
             if message["type"] == "http.response.start":
                 started = True
+                status = message["status"]
                 message["headers"] = [*message.get("headers", []), header]
             await send(message)
 
@@ -51,6 +58,7 @@ class RequestContext:
             if not started:
                 await _send_json(send_with_id, 500, _INTERNAL_ERROR)
         finally:
+            self.finished(scope, status, perf_counter() - began)
             request_id_var.reset(token)
 
 

@@ -12,6 +12,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 
+from kaira.access_log import USER_ID
 from kaira.auth import repository
 from kaira.auth.caller import Caller
 from kaira.auth.security import read_access_token
@@ -33,6 +34,7 @@ async def optional_caller(request: Request, db: ReadDB, token: TokenDep) -> Call
         raise NotAuthenticated("Could not validate credentials")
     if not holder["is_active"]:
         raise BadRequest("Inactive user")
+    setattr(request.state, USER_ID, holder["id"])  # for the request's log line (`kaira.access_log`)
     return Caller(id=holder["id"], is_superuser=holder["is_superuser"])
 
 

@@ -1,0 +1,78 @@
+"""`kaira serve` after the migrations: uvicorn, one process or several, and how they stop.
+
+SIGTERM: uvicorn stops listening, lets the requests in flight finish (up to SHUTDOWN_TIMEOUT_SECONDS),
+runs the app's shutdown (the pools are closed) and ends. Its access log is off: `kaira.access_log`
+writes the one line per request.
+
+Several workers: uvicorn's supervisor binds the socket and hands it to each worker. On SIGTERM it tells
+the workers to stop, but keeps its own copy of the socket open until they have, so the kernel would go
+on accepting connections nobody will ever answer; here the supervisor closes its copy first, and a new
+connection is refused as soon as the workers stop listening. The workers also share a private
+directory for their metrics (`kaira.metrics`), made afresh for each serve and removed after it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from typing import Any
+
+import uvicorn
+from uvicorn.supervisors import Multiprocess
+
+from kaira.config import Settings
+from kaira.logs import logging_config
+from kaira.metrics import MULTIPROCESS_DIR
+
+APP = "kaira.main:create_app"
+
+
+def serve(settings: Settings, *, host: str, port: int, workers: int, reload: bool) -> None:
+    options: dict[str, Any] = {
+        "factory": True,
+        "host": host,
+        "port": port,
+        "log_config": logging_config(settings.log_level, settings.log_format),
+        "access_log": False,
+        "proxy_headers": False,
+        "server_header": False,
+        "timeout_graceful_shutdown": settings.shutdown_timeout_seconds,
+    }
+    if reload or workers == 1:
+        uvicorn.run(APP, reload=reload, **options)
+        return
+    with _shared_metrics(enabled=settings.metrics_enabled):
+        config = uvicorn.Config(APP, workers=workers, **options)
+        _Supervisor(config, sockets=[config.bind_socket()]).run()  # what uvicorn.run does, but for it
+
+
+class _Supervisor(Multiprocess):
+    def terminate_all(self) -> None:
+        for sock in self.sockets:
+            sock.close()
+        super().terminate_all()
+
+
+@contextlib.contextmanager
+def _shared_metrics(*, enabled: bool) -> Iterator[None]:
+    """A new private (0700) directory for the workers' metric files, named in their environment.
+
+    An inherited PROMETHEUS_MULTIPROC_DIR is replaced: files left by an earlier serve, or shared with
+    another, would add counts that are not this service's."""
+    if not enabled:
+        yield
+        return
+    directory = tempfile.mkdtemp(prefix="kaira-metrics-")
+    previous = os.environ.get(MULTIPROCESS_DIR)
+    os.environ[MULTIPROCESS_DIR] = directory  # the workers inherit the environment when they start
+    try:
+        yield
+    finally:
+        if previous is None:
+            del os.environ[MULTIPROCESS_DIR]
+        else:
+            os.environ[MULTIPROCESS_DIR] = previous
+        shutil.rmtree(directory, ignore_errors=True)

@@ -1,0 +1,127 @@
+"""SIGTERM under load, on a real `kaira serve`: what is in flight finishes, nothing new gets in, it ends.
+
+Eight clients write posts and log in (a login spends tens of milliseconds hashing): at any moment
+several requests are in flight, and the drain lasts long enough to see new connections refused.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import signal
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import URL
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from tests.conftest import TEST_SECRET
+from tests.helpers_load import Outcome, Request, bearer, load, sign_up_and_log_in
+from tests.helpers_pg import clean_env, fresh_database, kaira_serve, plain
+
+SHUTDOWN_TIMEOUT = 10
+PASSWORD = "shutdown password"
+
+
+@pytest.fixture
+def fresh_url(db_url: URL, tmp_path: Path) -> Iterator[URL]:
+    with fresh_database(db_url, tmp_path) as url:
+        yield url
+
+
+def _refused(port: int) -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+    except ConnectionRefusedError:
+        return True
+    return False
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_sigterm_under_load_finishes_the_requests_in_flight_and_ends(
+    workers: int, fresh_url: URL, tmp_path: Path
+) -> None:
+    env = clean_env(
+        database_url=plain(fresh_url),
+        secret_key=TEST_SECRET,
+        rate_limits="false",  # the abuse limits (issue 9) would refuse this many logins
+        shutdown_timeout_seconds=str(SHUTDOWN_TIMEOUT),
+    )
+    with kaira_serve(env, tmp_path, "--workers", str(workers)) as server:
+        server.wait_healthy(seconds=60)
+        _, token = sign_up_and_log_in(server.base_url, "ada", PASSWORD)
+        login = {"data": {"username": "ada", "password": PASSWORD}}
+        post = {"json": {"title": "t", "content": "c"}, "headers": bearer(token)}
+
+        def next_request(number: int) -> Request:
+            if number % 3 == 0:
+                return ("POST", server.base_url + "/api/auth/token", login)
+            return ("POST", server.base_url + "/api/posts/", post)
+
+        refused_at: list[float] = []
+
+        def watch_for_refusal() -> None:
+            while server.process.poll() is None and not refused_at:
+                if _refused(server.port):
+                    refused_at.append(time.monotonic())
+                time.sleep(0.01)
+
+        with load(next_request, threads=8) as running:
+            running.wait_for_requests(12, after=0, seconds=30)
+            signalled = time.monotonic()
+            server.process.send_signal(signal.SIGTERM)
+            watcher = threading.Thread(target=watch_for_refusal)
+            watcher.start()
+            exit_code = server.process.wait(timeout=SHUTDOWN_TIMEOUT + 5)
+            ended = time.monotonic()
+            watcher.join()
+        log = server.output()
+
+    outcomes = running.outcomes
+    in_flight = [outcome for outcome in outcomes if outcome.during(signalled)]
+    assert len(in_flight) >= 4, "the signal came while too few requests were in flight"
+    assert all(_complete(outcome) for outcome in in_flight), _failures(in_flight)
+    before = [outcome for outcome in outcomes if outcome.started < signalled]
+    after = [outcome for outcome in outcomes if outcome.started >= signalled]
+    assert all(_complete(outcome) for outcome in before), _failures(before)
+    assert all(_complete(outcome) or outcome.never_answered for outcome in after), _failures(after)
+    assert exit_code in (0, -signal.SIGTERM)
+    assert ended - signalled < SHUTDOWN_TIMEOUT
+    assert refused_at, "new connections were still accepted until the process ended"
+    assert refused_at[0] < ended
+    assert log.count("Application shutdown complete.") == workers  # each worker closed its pools
+    if fresh_url.get_backend_name() == "postgresql":
+        assert asyncio.run(_connections_to(fresh_url)) == 0
+
+
+def _complete(outcome: Outcome) -> bool:
+    if outcome.status is None or not 200 <= outcome.status < 300:
+        return False
+    json.loads(outcome.body)  # a cut-off body would not parse
+    return True
+
+
+def _failures(outcomes: list[Outcome]) -> str:
+    bad = [o for o in outcomes if not _complete(o)]
+    return "; ".join(f"{o.request[1]}: {o.status} {o.error}" for o in bad[:5])
+
+
+async def _connections_to(url: URL) -> int:
+    """The server's sessions on the database, once the ones of the ended process are gone."""
+    engine = create_async_engine(url.set(database="postgres"))
+    query = text("SELECT count(*) FROM pg_stat_activity WHERE datname = :name")
+    try:
+        for _ in range(100):
+            async with engine.connect() as connection:
+                count = int((await connection.execute(query, {"name": url.database})).scalar_one())
+            if count == 0:
+                break
+            await asyncio.sleep(0.05)
+        return count
+    finally:
+        await engine.dispose()
