@@ -42,9 +42,11 @@ def route_template(scope: Scope) -> str:
     """The matched route's template; for a mounted app (the web page), its prefix and `/{path}`."""
     route = scope.get("route")
     if route is not None:
-        return str(route.path)
+        path: str = route.path
+        return path
     if "app_root_path" in scope:  # set by a Mount, which makes `root_path` longer by its prefix
-        return scope["root_path"][len(scope["app_root_path"]) :] + "/{path}"
+        prefix: str = scope["root_path"][len(scope["app_root_path"]) :]
+        return prefix + "/{path}"
     return metrics.UNMATCHED
 
 
