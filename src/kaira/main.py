@@ -7,6 +7,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import asyncpg  # type: ignore[import-untyped]
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
@@ -115,7 +116,12 @@ def _add_error_handlers(app: FastAPI) -> None:
         log.error("Database unavailable: %s", type(error).__name__)
         return JSONResponse({"detail": "Database unavailable"}, status_code=503)
 
+    # asyncpg's own errors while connecting reach here unwrapped by SQLAlchemy: a server that is
+    # shutting down or starting up (57P0x), a connection lost mid-handshake (08xxx), no slot left.
     for error_type in (
+        asyncpg.PostgresConnectionError,
+        asyncpg.exceptions.OperatorInterventionError,
+        asyncpg.exceptions.TooManyConnectionsError,
         sa_exc.OperationalError,
         sa_exc.InterfaceError,
         sa_exc.TimeoutError,

@@ -28,6 +28,11 @@ from kaira.logs import logging_config
 from kaira.metrics import MULTIPROCESS_DIR
 
 APP = "kaira.main:create_app"
+WORKER_START_SECONDS = 30
+"""How long the supervisor waits for a worker to answer its health check before it kills it and
+starts another. uvicorn's 5 s is shorter than a worker's start on a busy machine (a new interpreter
+importing the app): measured on two loaded cores, workers were killed at start twice in a row and the
+service took 30 s to come up."""
 
 
 def serve(settings: Settings, *, host: str, port: int, workers: int, reload: bool) -> None:
@@ -45,7 +50,9 @@ def serve(settings: Settings, *, host: str, port: int, workers: int, reload: boo
         uvicorn.run(APP, reload=reload, **options)
         return
     with _shared_metrics(enabled=settings.metrics_enabled):
-        config = uvicorn.Config(APP, workers=workers, **options)
+        config = uvicorn.Config(
+            APP, workers=workers, timeout_worker_healthcheck=WORKER_START_SECONDS, **options
+        )
         _Supervisor(config, sockets=[config.bind_socket()]).run()  # what uvicorn.run does, but for it
 
 
