@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
@@ -21,20 +22,34 @@ class RequestIdFilter(logging.Filter):
         return True
 
 
+_FAILING_ROW = re.compile(r"Failing row contains \(.*?\)\.?(?=\n|$)", re.DOTALL)
+
+
+def without_rows(text: str) -> str:
+    """PostgreSQL explains a broken NOT NULL or CHECK constraint with the whole row ("DETAIL: Failing
+    row contains (…)"), which for `users` holds the password hash; the row never reaches the log."""
+    return _FAILING_ROW.sub("Failing row contains (…).", text) if "Failing row" in text else text
+
+
+class TextFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        return without_rows(super().format(record))
+
+
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         entry = {
             "time": datetime.fromtimestamp(record.created, UTC).isoformat(),
             "level": record.levelname,
             "logger": record.name,
-            "message": record.getMessage(),
+            "message": without_rows(record.getMessage()),
             "request_id": getattr(record, "request_id", "-"),
         }
         fields = getattr(record, FIELDS, None)  # a request's own line: its method, route, status...
         if fields:
             entry.update(fields)
         if record.exc_info:
-            entry["exception"] = self.formatException(record.exc_info)
+            entry["exception"] = without_rows(self.formatException(record.exc_info))
         return orjson.dumps(entry).decode()
 
 
@@ -47,7 +62,10 @@ def logging_config(level: str, fmt: str) -> dict[str, Any]:
         "version": 1,
         "disable_existing_loggers": False,
         "filters": {"request_id": {"()": RequestIdFilter}},
-        "formatters": {"text": {"format": TEXT_FORMAT}, "json": {"()": JsonFormatter}},
+        "formatters": {
+            "text": {"()": TextFormatter, "format": TEXT_FORMAT},
+            "json": {"()": JsonFormatter},
+        },
         "handlers": {
             "default": {
                 "class": "logging.StreamHandler",
@@ -58,7 +76,11 @@ def logging_config(level: str, fmt: str) -> dict[str, Any]:
         },
         "root": {"handlers": ["default"], "level": level},
         "loggers": {
-            name: {"handlers": [], "propagate": True}
-            for name in ("uvicorn", "uvicorn.error", "uvicorn.access")
+            **{
+                name: {"handlers": [], "propagate": True}
+                for name in ("uvicorn", "uvicorn.error", "uvicorn.access")
+            },
+            # aiosqlite's DEBUG lines repeat every statement with its parameters: password hashes.
+            "aiosqlite": {"level": "INFO" if level == "DEBUG" else level},
         },
     }

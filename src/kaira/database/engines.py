@@ -49,6 +49,7 @@ def make_engine(
     engine = create_async_engine(
         url,
         echo=echo,
+        hide_parameters=True,  # see `_sqlite_engine`
         isolation_level="AUTOCOMMIT" if autocommit else None,
         pool_size=pool_size,
         # No overflow: connections opened past the pool size are closed again as soon as they are
@@ -103,7 +104,14 @@ def _sqlite_engine(url: URL, *, echo: bool, timeout: float, foreign_keys: bool) 
     in_memory = url.database in (None, "", ":memory:")
     pool_args: dict[str, Any] = {"poolclass": NullPool} if in_memory else {"pool_size": 1, "max_overflow": 0}
     engine = create_async_engine(
-        url, echo=echo, connect_args={"timeout": max(timeout, 5.0)}, pool_timeout=POOL_TIMEOUT, **pool_args
+        url,
+        echo=echo,
+        # A failed statement's message, logged with its traceback, would otherwise list the values it
+        # was given: a password hash among them. SQL_ECHO shows the statements without them too.
+        hide_parameters=True,
+        connect_args={"timeout": max(timeout, 5.0)},
+        pool_timeout=POOL_TIMEOUT,
+        **pool_args,
     )
 
     @event.listens_for(engine.sync_engine, "connect")
