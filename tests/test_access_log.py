@@ -105,7 +105,7 @@ def test_a_failed_statement_logged_with_its_traceback_shows_no_value_of_the_row(
     insert = text("INSERT INTO users (username, email, password_hash) VALUES (:name, NULL, :hash)")
 
     async def fail() -> logging.LogRecord:
-        async with app.state.engine.begin() as connection:
+        async with app.state.engines.transactional.begin() as connection:
             try:
                 await connection.execute(insert, {"name": "nobody", "hash": secret})
             except DBAPIError as error:

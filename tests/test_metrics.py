@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import stat
 from collections.abc import Iterator
 from pathlib import Path
@@ -75,29 +74,30 @@ def test_unknown_paths_and_methods_share_one_series(client: TestClient) -> None:
 
 
 def test_pool_gauges_show_connections_in_use_and_requests_waiting(client: TestClient, app: FastAPI) -> None:
-    statements = app.state.statements
+    core = app.state.core
+    queue, timeout = core.queue, core.queue_timeout
 
     async def while_busy() -> str:
-        async with app.state.engine.connect() as connection:
+        async with app.state.engines.transactional.connect() as connection:
             await connection.exec_driver_sql("SELECT 1")
-            app.state.statements = dataclasses.replace(statements, gate=asyncio.Semaphore(0), wait_seconds=5)
-            waiter = asyncio.create_task(app.state.statements.all(select(1), {}))
+            core.queue, core.queue_timeout = asyncio.Semaphore(0), 5
+            waiter = asyncio.create_task(core.rows(select(1), {}))
             await asyncio.sleep(0.01)  # the waiter takes its place in the queue
             try:
                 metrics.sample_pools(app)
                 return metrics.generate_latest().decode()
             finally:
                 waiter.cancel()
-                app.state.statements = statements
+                core.queue, core.queue_timeout = queue, timeout
 
     busy = client.portal.call(while_busy)  # type: ignore[union-attr]
     idle = client.get("/metrics").text
 
     in_use, waiting = "kaira_db_pool_connections_in_use", "kaira_db_pool_requests_waiting"
-    assert sample(busy, in_use, pool="transactions") == 1
-    assert sample(busy, waiting, pool="statements") == 1
-    assert sample(idle, in_use, pool="transactions") == 0
-    assert sample(idle, waiting, pool="statements") == 0
+    assert sample(busy, in_use, pool="transactional") == 1
+    assert sample(busy, waiting, pool="autocommit") == 1
+    assert sample(idle, in_use, pool="transactional") == 0
+    assert sample(idle, waiting, pool="autocommit") == 0
 
 
 def test_rate_limit_rejections_are_counted(client: TestClient) -> None:

@@ -56,7 +56,7 @@ IN_USE = Gauge(
 )
 WAITING = Gauge(
     "kaira_db_pool_requests_waiting",
-    "Requests waiting, in arrival order, for a connection of the single-statement pool",
+    "Requests waiting, in arrival order, for a connection of the AUTOCOMMIT pool (kaira.database.core)",
     ["pool"],
     multiprocess_mode="livesum",
 )
@@ -90,14 +90,14 @@ def is_multiprocess() -> bool:
 
 def sample_pools(app: FastAPI) -> None:
     """Write this process's pool gauges: connections checked out, requests queued for one."""
-    state = app.state
-    pools = {"transactions": state.engine.pool, "statements": state.statements.single.pool}
-    if pools["statements"] is pools["transactions"]:  # SQLite: one connection serves both
-        del pools["statements"]
+    engines = app.state.engines
+    pools = {"transactional": engines.transactional.pool}
+    if engines.separate_pools:  # PostgreSQL; on SQLite one connection serves both
+        pools["autocommit"] = engines.autocommit.pool
     for name, pool in pools.items():
         IN_USE.labels(name).set(pool.checkedout() if isinstance(pool, QueuePool) else 0)
-    # asyncio's Semaphore keeps its queue in `_waiters` (None until someone has waited).
-    WAITING.labels("statements").set(len(getattr(state.statements.gate, "_waiters", None) or ()))
+    # `CoreReader.queue`, an asyncio Semaphore, keeps its waiters in `_waiters` (None until one waits).
+    WAITING.labels("autocommit").set(len(getattr(app.state.core.queue, "_waiters", None) or ()))
 
 
 @contextlib.asynccontextmanager
