@@ -11,7 +11,9 @@ from bench.server import ServerSpec
 from bench.settings import ROOT, Settings
 
 
-def server_spec(settings: Settings, database_url: str, *, name: str = "kaira") -> ServerSpec:
+def server_spec(
+    settings: Settings, database_url: str, *, name: str = "kaira", metrics: bool = True
+) -> ServerSpec:
     """`kaira serve --port … --workers 1` on `database_url`, quiet, with a key of its own.
 
     SECRET_KEY is set, as in production, so that the development fallback does not write a key file into
@@ -31,6 +33,7 @@ def server_spec(settings: Settings, database_url: str, *, name: str = "kaira") -
             "LOG_LEVEL": "WARNING",
             "SQL_ECHO": "false",
             "SECRET_KEY": secrets.token_urlsafe(48),
+            "METRICS_ENABLED": str(metrics).lower(),
         },
     )
 

@@ -13,6 +13,7 @@ import typer
 
 from bench import dataset, kaira, machine, probe, record, seed, storm, tables, targets
 from bench import deep as deep_pages
+from bench import metrics_cost as metrics_costs
 from bench.guard import guarded
 from bench.measure import Result, measure
 from bench.server import Server
@@ -43,6 +44,9 @@ def main(
     deep: bool = typer.Option(True, help="Measure deep pages on the 100,000-post database."),
     only: list[str] | None = typer.Option(None, help="Only these workloads (repeatable), e.g. get_post."),
     save: bool = typer.Option(True, help="Append the results to bench/results.jsonl."),
+    metrics_cost: bool = typer.Option(
+        False, help="Instead: the reads with METRICS_ENABLED on and off, in turns, and what /metrics costs."
+    ),
 ) -> None:
     """Benchmark Kaira on PostgreSQL with wrk."""
 
@@ -53,6 +57,11 @@ def main(
         require_tools()
         require_cpus(settings.server_cpu, settings.client_cpu)
         chosen = _chosen(only)
+        if metrics_cost:
+            busy = machine.check_quiet(console)
+            asyncio.run(_prepare(settings, deep=False))
+            metrics_costs.run(console, settings, chosen, busy=busy, save=save)
+            return
         bench(settings, chosen, memory_check=memory_check, deep=deep, save=save)
 
     guarded(console, body)
