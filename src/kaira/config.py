@@ -79,7 +79,7 @@ class Settings(BaseSettings):
     metrics_enabled: bool = True
     """Serve `/metrics` (Prometheus) and count every request for it."""
     shutdown_timeout_seconds: int = Field(default=10, ge=1, le=3600)
-    """How long SIGTERM waits for requests in flight before it cancels them."""
+    """How long SIGTERM may take: requests in flight get all of it but the last second (`kaira.serving`)."""
     telemetry: bool = False
     """FastAPI's native OpenTelemetry spans, metrics and logs, sent to the providers the OpenTelemetry
     SDK configures. Off by default: with no SDK they record nothing, and checking costs every request."""
