@@ -234,7 +234,16 @@ def test_a_malformed_cursor_is_refused(client: TestClient, url: str) -> None:
         response = client.get(url, params={"cursor": cursor})
 
         assert response.status_code == 422, (cursor, response.text)
-        assert response.json()["detail"], cursor
+        [error] = response.json()["detail"]
+        assert error["loc"] == ["query", "cursor"], cursor
+        assert error["msg"], cursor
+
+
+FOREIGN_CURSOR = {
+    "detail": [
+        {"loc": ["query", "cursor"], "msg": "The cursor belongs to another list", "type": "cursor_invalid"}
+    ]
+}
 
 
 @pytest.mark.parametrize(("source", "target"), [(a, b) for a in LISTS for b in LISTS if KINDS[a] != KINDS[b]])
@@ -246,14 +255,14 @@ def test_a_cursor_from_another_list_is_refused(
     response = client.get(target, params={"cursor": foreign})
 
     assert response.status_code == 422
-    assert response.json() == {"detail": "The cursor belongs to another list"}
+    assert response.json() == FOREIGN_CURSOR
 
 
 def test_a_cursor_of_an_unknown_list_is_refused(client: TestClient) -> None:
     response = client.get("/api/posts/", params={"cursor": forged_cursor(["comments", NOW, 1])})
 
     assert response.status_code == 422
-    assert response.json() == {"detail": "The cursor belongs to another list"}
+    assert response.json() == FOREIGN_CURSOR
 
 
 def test_a_well_formed_cursor_past_the_end_gives_an_empty_page(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 
 class DomainError(Exception):
@@ -12,6 +12,9 @@ class DomainError(Exception):
     def __init__(self, detail: str) -> None:
         super().__init__(detail)
         self.detail = detail
+
+    def body(self) -> dict[str, Any]:
+        return {"detail": self.detail}
 
 
 class BadRequest(DomainError):
@@ -38,4 +41,9 @@ class NotFound(DomainError):
 
 
 class InvalidCursor(DomainError):
+    """A 422 in FastAPI's shape, like every other 422: found while reading the list, not by the schema."""
+
     status_code = 422
+
+    def body(self) -> dict[str, Any]:
+        return {"detail": [{"loc": ["query", "cursor"], "msg": self.detail, "type": "cursor_invalid"}]}

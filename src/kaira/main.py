@@ -103,7 +103,7 @@ def _add_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(DomainError)
     async def domain_error(_: Request, error: DomainError) -> JSONResponse:
-        return JSONResponse({"detail": error.detail}, status_code=error.status_code, headers=error.headers)
+        return JSONResponse(error.body(), status_code=error.status_code, headers=error.headers)
 
     @app.exception_handler(sa_exc.IntegrityError)
     async def integrity_error(_: Request, error: sa_exc.IntegrityError) -> JSONResponse:

@@ -1,8 +1,10 @@
 """Pure ASGI middleware (no BaseHTTPMiddleware: it costs a task per request and breaks streaming).
 
 `RequestContext` is the outermost layer of ours: it names every request, puts the id on every
-response, turns anything unhandled into a JSON 500 with one logged line, and times every request for
-its access log line and metrics (`kaira.access_log`).
+response, refuses a path that holds a character text may not hold (the fields of bodies, queries and
+forms are checked by their type, `kaira.schemas.Text`; a path can reach files and routes before any
+type sees it), turns anything unhandled into a JSON 500 with one logged line, and times every request
+for its access log line and metrics (`kaira.access_log`).
 `BodyLimit` refuses bodies over the limit, declared or chunked, before they are read whole.
 """
 
@@ -20,6 +22,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from kaira.access_log import Finished
 from kaira.logs import request_id_var
+from kaira.schemas import forbidden_character_error
 
 log = logging.getLogger("kaira.request")
 _SANE_ID = re.compile(r"^[A-Za-z0-9._\-]{1,128}$")
@@ -52,6 +55,9 @@ class RequestContext:
             await send(message)
 
         try:
+            if (refused := _refused_path(scope["path"])) is not None:
+                await _send_json(send_with_id, 422, refused)
+                return
             await self.app(scope, receive, send_with_id)
         except Exception:
             log.exception("Unhandled error in %s %s", scope["method"], scope["path"])
@@ -60,6 +66,14 @@ class RequestContext:
         finally:
             self.finished(scope, status, perf_counter() - began)
             request_id_var.reset(token)
+
+
+def _refused_path(path: str) -> bytes | None:
+    """FastAPI's 422 for a path with a forbidden character (`%00` decodes to NUL), or None."""
+    error = forbidden_character_error(path)
+    if error is None:
+        return None
+    return orjson.dumps({"detail": [{"loc": ["path"], "msg": error.message(), "type": error.type}]})
 
 
 _ID_PREFIX = secrets.token_hex(8)

@@ -2,12 +2,85 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+import re
+from dataclasses import dataclass
+from typing import Annotated, Any
 
 from fastapi import Path
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, GetCoreSchemaHandler, GetJsonSchemaHandler, StringConstraints
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema, PydanticCustomError, core_schema
 
 MAX_ID = 2**31 - 1  # ids are 32-bit in the original design's schema; larger ones can never exist
+
+# What text may not hold: the C0 controls but tab, line feed and carriage return; DELETE; the C1 controls
+# (U+0080-U+009F, invisible and meaningless in UTF-8 text); and lone surrogates, which UTF-8 cannot encode.
+# PostgreSQL cannot store NUL at all and the rest has no place in a title or a name, so every database
+# refuses the same characters. Everything else (Korean, emoji, right-to-left scripts and their
+# formatting marks) is text and is stored as sent.
+CONTROL_CHARACTERS = "\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f"
+"""The forbidden controls as the inside of a regular-expression class, for fields with a pattern of their own
+(a pattern given to `Text` must refuse them too; pydantic's regular expressions cannot name surrogates)."""
+_FORBIDDEN = CONTROL_CHARACTERS + "\\ud800-\\udfff"
+FORBIDDEN_CHARACTER = re.compile(f"[{_FORBIDDEN}]")
+TEXT_PATTERN = f"^[^{_FORBIDDEN}]*$"
+"""The same rule as a JSON-schema `pattern`, so that clients and fuzzers generated from the OpenAPI
+document know it."""
+
+
+def forbidden_character_error(text: str) -> PydanticCustomError | None:
+    """Why `text` is refused, or None when it may be stored."""
+    found = FORBIDDEN_CHARACTER.search(text)
+    if found is None:
+        return None
+    code = ord(found.group())
+    kind = "a lone surrogate" if 0xD800 <= code <= 0xDFFF else "a control character"
+    return PydanticCustomError(
+        "control_character",
+        "Text must not contain {character} ({kind}); of the control characters only tab, line feed "
+        "and carriage return are allowed",
+        {"character": f"U+{code:04X}", "kind": kind},
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Text:
+    """Text from outside, in any body, query parameter or form: `Annotated[str, Text(max_length=100)]`.
+
+    Refuses the forbidden characters before any other rule of the field, so the answer names the real
+    problem, and documents the refusal as the field's `pattern` (a field's own pattern is stricter and
+    wins). The length limits and pattern are taken here rather than from `Field`, so that they still
+    give pydantic's usual messages.
+    """
+
+    min_length: int | None = None
+    max_length: int | None = None
+    pattern: str | None = None
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
+        limits = StringConstraints(
+            min_length=self.min_length, max_length=self.max_length, pattern=self.pattern
+        )
+        return core_schema.no_info_before_validator_function(
+            _refuse_forbidden_characters, handler.generate_schema(Annotated[source, limits])
+        )
+
+    def __get_pydantic_json_schema__(
+        self, schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        json_schema = handler(schema)
+        json_schema.setdefault("pattern", TEXT_PATTERN)  # a field's own pattern refuses them already
+        return json_schema
+
+
+def _refuse_forbidden_characters(value: Any) -> Any:
+    if isinstance(value, str) and (error := forbidden_character_error(value)) is not None:
+        raise error
+    return value
+
+
+CleanStr = Annotated[str, Text()]
+"""Text with no limits of its own."""
 
 
 class Schema(BaseModel):

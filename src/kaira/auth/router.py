@@ -2,11 +2,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
-from fastapi.security import OAuth2PasswordRequestForm
+from fastapi import APIRouter, Form, Request
 from pydantic import BaseModel
 
 from kaira.auth import service
+from kaira.auth.schemas import LoginForm
 from kaira.auth.security import create_access_token
 from kaira.database.sessions import WriteSession
 
@@ -21,9 +21,7 @@ class Token(BaseModel):
 @router.post(
     "/token", response_model=Token, responses={401: {"description": "Incorrect username or password"}}
 )
-async def login(
-    form: Annotated[OAuth2PasswordRequestForm, Depends()], session: WriteSession, request: Request
-) -> Token:
+async def login(form: Annotated[LoginForm, Form()], session: WriteSession, request: Request) -> Token:
     """OAuth2 password flow; `username` may be the username or the email."""
     user = await service.authenticate(session, form.username, form.password)
     settings = request.app.state.settings

@@ -10,7 +10,7 @@ from kaira.database.sessions import WriteSession
 from kaira.pagination import PageDep
 from kaira.posts import service
 from kaira.posts.dependencies import OwnPostDep
-from kaira.posts.schemas import PostCreate, PostFilter, PostRead, PostUpdate
+from kaira.posts.schemas import PostCreate, PostFilter, PostRead, PostUpdate, SearchWords
 from kaira.responses import json_response, page_response, read_response
 from kaira.schemas import MAX_ID, PostId
 from kaira.tags.schemas import TagName
@@ -38,7 +38,7 @@ async def list_posts(
     request: Request,
     author_id: AuthorIdQuery = None,
     tag: Annotated[TagName | None, Query(description="Only posts with this tag")] = None,
-    q: Annotated[str | None, Query(min_length=1, max_length=200, description="Words to find")] = None,
+    q: Annotated[SearchWords | None, Query(description="Words to find")] = None,
 ) -> Response:
     where = PostFilter(author_id=author_id, tag=tag, query=q)
     posts = await service.list_posts(db, page, caller=caller, where=where)

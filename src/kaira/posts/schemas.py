@@ -2,24 +2,33 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import Field, field_validator
+from pydantic import ConfigDict, Field, field_validator
 
-from kaira.schemas import ReadSchema, Schema
+from kaira.schemas import ReadSchema, Schema, Text
 from kaira.shapes import Shape
 from kaira.tags.schemas import TagNames
 from kaira.users.schemas import UserPublic
 
-Title = Field(min_length=1, max_length=200)
-Content = Field(min_length=1, max_length=100_000)
+Title = Annotated[str, Text(min_length=1, max_length=200)]
+Content = Annotated[str, Text(min_length=1, max_length=100_000)]
+SearchWords = Annotated[str, Text(min_length=1, max_length=200)]
 
 
 class PostCreate(Schema):
-    title: str = Title
-    content: str = Content
+    title: Title
+    content: Content
     is_published: bool = False
-    tags: TagNames = Field(default_factory=list, max_length=10)
+    tags: TagNames = Field(default_factory=list)
+
+
+def _not_nullable(schema: dict[str, Any]) -> None:
+    """Each property as its type alone, without the `null` branch and default that `| None` documents."""
+    for name, field in schema["properties"].items():
+        branches = [branch for branch in field.get("anyOf", []) if branch != {"type": "null"}]
+        if len(branches) == 1:
+            schema["properties"][name] = {"title": field["title"], **branches[0]}
 
 
 class PostUpdate(Schema):
@@ -28,10 +37,12 @@ class PostUpdate(Schema):
     `None` only stands for "not sent": an explicit `null` would erase a required value, so it is refused.
     """
 
-    title: str | None = Field(default=None, min_length=1, max_length=200)
-    content: str | None = Field(default=None, min_length=1, max_length=100_000)
+    model_config = ConfigDict(json_schema_extra=_not_nullable)  # null is refused: the document shows none
+
+    title: Title | None = None
+    content: Content | None = None
     is_published: bool | None = None
-    tags: TagNames | None = Field(default=None, max_length=10)
+    tags: TagNames | None = None
 
     @field_validator("*", mode="before")
     @classmethod

@@ -3,37 +3,45 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import EmailStr, Field, StringConstraints, field_validator
+from pydantic import AfterValidator, Field
+from pydantic.networks import validate_email
+from pydantic_core import PydanticCustomError
 
-from kaira.schemas import ReadSchema, Schema
+from kaira.schemas import ReadSchema, Schema, Text
 from kaira.shapes import Shape
 
-Username = Annotated[str, StringConstraints(min_length=3, max_length=50, pattern=r"^[A-Za-z0-9_.\-]+$")]
-Password = Annotated[str, Field(min_length=8, max_length=128)]
-FullName = Annotated[str, Field(max_length=100)]
+MAX_EMAIL_LENGTH = 100
+Username = Annotated[str, Text(min_length=3, max_length=50, pattern=r"^[A-Za-z0-9_.\-]+$")]
+Password = Annotated[str, Text(min_length=8, max_length=128), Field(json_schema_extra={"format": "password"})]
+FullName = Annotated[str, Text(max_length=100)]
 
 
-class _EmailInput(Schema):
-    @field_validator("email", mode="after", check_fields=False)
-    @classmethod
-    def _fold_case(cls, email: str | None) -> str | None:
-        """Addresses differing only in case are one address: keep one spelling of it."""
-        if email is None:
-            return None
-        if len(email) > 100:
-            raise ValueError("must be at most 100 characters")
-        return email.lower()
+def _one_spelling(raw: str) -> str:
+    """The address as stored: valid, normalised, and in lower case, since addresses differing only in
+    case are one address. Its length is checked once more, as normalising can change it."""
+    _, email = validate_email(raw)
+    if len(email) > MAX_EMAIL_LENGTH:
+        raise PydanticCustomError("string_too_long", "The email address must be at most 100 characters")
+    return email.lower()
 
 
-class UserCreate(_EmailInput):
+Email = Annotated[
+    str,
+    Text(max_length=MAX_EMAIL_LENGTH),
+    AfterValidator(_one_spelling),
+    Field(json_schema_extra={"format": "email"}),
+]
+
+
+class UserCreate(Schema):
     username: Username
-    email: EmailStr
+    email: Email
     password: Password
     full_name: FullName | None = None
 
 
-class UserUpdate(_EmailInput):
-    email: EmailStr | None = None
+class UserUpdate(Schema):
+    email: Email | None = None
     full_name: FullName | None = None
     password: Password | None = None
 
