@@ -28,6 +28,7 @@ from kaira.meta import package_version
 from kaira.meta import router as meta_router
 from kaira.middleware import BodyLimit, RequestContext
 from kaira.models import configure_models
+from kaira.openapi import document_extras
 from kaira.posts.router import router as posts_router
 from kaira.static_site import static_site
 from kaira.tags.router import router as tags_router
@@ -68,6 +69,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.secret_key = secret_key
 
     _add_error_handlers(app)
+    document_extras(app)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

@@ -4,6 +4,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 
 from kaira.database.engines import ping
 
@@ -23,7 +24,16 @@ async def root() -> dict[str, str]:
     return {"message": "Kaira: users, posts and tags", "version": package_version(), "docs": "/docs"}
 
 
-@router.get("/health", responses={503: {"description": "The database did not answer"}})
+class Health(BaseModel):
+    status: str
+    database: str
+
+
+@router.get(
+    "/health",
+    response_model=Health,
+    responses={503: {"model": Health, "description": "The database did not answer"}},
+)
 async def health(request: Request) -> JSONResponse:
     """Really asks the database, within the configured timeout, so a load balancer sees the truth.
 

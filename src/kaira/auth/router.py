@@ -9,6 +9,7 @@ from kaira.auth import service
 from kaira.auth.schemas import LoginForm
 from kaira.auth.security import create_access_token
 from kaira.database.sessions import WriteSession
+from kaira.openapi import RATE_LIMITED, errors
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
 
@@ -18,9 +19,7 @@ class Token(BaseModel):
     token_type: str = "bearer"  # noqa: S105 - the OAuth2 token type, not a secret
 
 
-@router.post(
-    "/token", response_model=Token, responses={401: {"description": "Incorrect username or password"}}
-)
+@router.post("/token", response_model=Token, responses=errors(400, 401, 413, 503, *RATE_LIMITED))
 async def login(form: Annotated[LoginForm, Form()], session: WriteSession, request: Request) -> Token:
     """OAuth2 password flow; `username` may be the username or the email."""
     user = await service.authenticate(session, form.username, form.password)

@@ -7,6 +7,7 @@ from fastapi import APIRouter, Query, Request, Response, status
 from kaira.auth.dependencies import CurrentCaller, OptionalCaller
 from kaira.database.core import ReadDB, WriteDB
 from kaira.database.sessions import WriteSession
+from kaira.openapi import errors, list_errors
 from kaira.pagination import PageDep
 from kaira.posts import service
 from kaira.posts.dependencies import OwnPostDep
@@ -20,7 +21,12 @@ router = APIRouter(prefix="/api/posts", tags=["posts"])
 AuthorIdQuery = Annotated[int | None, Query(ge=1, le=MAX_ID, description="Only this author's posts")]
 
 
-@router.post("/", response_model=PostRead, status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/",
+    response_model=PostRead,
+    status_code=status.HTTP_201_CREATED,
+    responses=errors(400, 401, 403, 404, 413, 503),
+)
 async def create_post(
     data: PostCreate, caller: CurrentCaller, db: WriteDB, author_id: AuthorIdQuery = None
 ) -> Response:
@@ -30,7 +36,7 @@ async def create_post(
     return json_response(post, status_code=status.HTTP_201_CREATED)
 
 
-@router.get("/", response_model=list[PostRead])
+@router.get("/", response_model=list[PostRead], responses=list_errors(400, 401, 503))
 async def list_posts(
     page: PageDep,
     db: ReadDB,
@@ -45,7 +51,7 @@ async def list_posts(
     return page_response(request, posts, holds_draft=service.holds_draft(posts.items))
 
 
-@router.get("/published", response_model=list[PostRead])
+@router.get("/published", response_model=list[PostRead], responses=list_errors(400, 401, 503))
 async def list_published_posts(
     page: PageDep, db: ReadDB, caller: OptionalCaller, request: Request
 ) -> Response:
@@ -54,18 +60,20 @@ async def list_published_posts(
     return page_response(request, await service.list_posts(db, page, caller=caller, where=where))
 
 
-@router.get("/{post_id}", response_model=PostRead, responses={404: {"description": "Post not found"}})
+@router.get("/{post_id}", response_model=PostRead, responses=errors(400, 401, 404, 503))
 async def read_post(post_id: PostId, db: ReadDB, caller: OptionalCaller, request: Request) -> Response:
     """A draft of someone else's is 404, as if it did not exist."""
     post = await service.read_post(db, post_id, caller=caller)
     return read_response(request, post, holds_draft=service.holds_draft([post]))
 
 
-@router.put("/{post_id}", response_model=PostRead)
+@router.put("/{post_id}", response_model=PostRead, responses=errors(400, 401, 403, 404, 413, 503))
 async def update_post(data: PostUpdate, post: OwnPostDep, session: WriteSession) -> Response:
     return json_response(await service.update_post(session, post, data))
 
 
-@router.delete("/{post_id}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete(
+    "/{post_id}", status_code=status.HTTP_204_NO_CONTENT, responses=errors(400, 401, 403, 404, 503)
+)
 async def delete_post(post: OwnPostDep, session: WriteSession) -> None:
     await service.delete_post(session, post)

@@ -5,6 +5,7 @@ from fastapi import APIRouter, Request, Response, status
 from kaira.auth.dependencies import CurrentCaller, OptionalCaller
 from kaira.database.core import ReadDB
 from kaira.database.sessions import WriteSession
+from kaira.openapi import RATE_LIMITED, errors, list_errors
 from kaira.pagination import PageDep
 from kaira.responses import json_response, page_response, read_response
 from kaira.schemas import UserId
@@ -15,33 +16,40 @@ from kaira.users.schemas import UserCreate, UserPrivate, UserRead, UserUpdate
 router = APIRouter(prefix="/api/users", tags=["users"])
 
 
-@router.post("/", response_model=UserPrivate, status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/",
+    response_model=UserPrivate,
+    status_code=status.HTTP_201_CREATED,
+    responses=errors(400, 413, 503, *RATE_LIMITED),
+)
 async def create_user(data: UserCreate, session: WriteSession) -> Response:
     """Sign up. A taken email (in any case) or username is a 400 that says which."""
     return json_response(await service.create_user(session, data), status_code=status.HTTP_201_CREATED)
 
 
-@router.get("/me", response_model=UserPrivate)
+@router.get("/me", response_model=UserPrivate, responses=errors(400, 401, 503))
 async def read_me(caller: CurrentCaller, db: ReadDB, request: Request) -> Response:
     return read_response(request, await service.read_user(db, caller.id, caller=caller))
 
 
-@router.get("/", response_model=list[UserRead])
+@router.get("/", response_model=list[UserRead], responses=list_errors(400, 401, 503))
 async def list_users(page: PageDep, db: ReadDB, caller: OptionalCaller, request: Request) -> Response:
     return page_response(request, await service.list_users(db, page, caller=caller))
 
 
-@router.get("/{user_id}", response_model=UserRead, responses={404: {"description": "User not found"}})
+@router.get("/{user_id}", response_model=UserRead, responses=errors(400, 401, 404, 503))
 async def read_user(user_id: UserId, db: ReadDB, caller: OptionalCaller, request: Request) -> Response:
     return read_response(request, await service.read_user(db, user_id, caller=caller))
 
 
-@router.put("/{user_id}", response_model=UserPrivate)
+@router.put("/{user_id}", response_model=UserPrivate, responses=errors(400, 401, 403, 404, 413, 503))
 async def update_user(data: UserUpdate, user: OwnUserDep, session: WriteSession) -> Response:
     return json_response(await service.update_user(session, user, data))
 
 
-@router.delete("/{user_id}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete(
+    "/{user_id}", status_code=status.HTTP_204_NO_CONTENT, responses=errors(400, 401, 403, 404, 503)
+)
 async def delete_user(user: OwnUserDep, session: WriteSession) -> None:
     """Deletes the account and, through the database's cascade, every post of it."""
     await service.delete_user(session, user)

@@ -12,7 +12,11 @@ from kaira.shapes import Shape
 
 MAX_EMAIL_LENGTH = 100
 Username = Annotated[str, Text(min_length=3, max_length=50, pattern=r"^[A-Za-z0-9_.\-]+$")]
-Password = Annotated[str, Text(min_length=8, max_length=128), Field(json_schema_extra={"format": "password"})]
+Password = Annotated[
+    str,
+    Text(min_length=8, max_length=128),
+    Field(json_schema_extra={"format": "password"}, examples=["a long password"]),
+]
 FullName = Annotated[str, Text(max_length=100)]
 
 
