@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint typecheck format bench bench-peers bench-tools clean lock browser vendor
+.PHONY: run test fuzz lint typecheck format bench bench-peers bench-tools clean lock browser vendor
 
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +20,10 @@ run: $(STAMP)
 ## make test: lint, type-check, then the whole suite with branch coverage (TEST_DATABASE_URL picks the database)
 test: lint
 	$(BIN)/pytest --cov --cov-branch --cov-fail-under=90 $(PYTEST_ARGS)
+
+## make fuzz: kaira serve on a fresh database, fuzzed by schemathesis (FUZZ_DATABASE_URL picks a PostgreSQL server)
+fuzz: $(STAMP)
+	$(BIN)/python -m tests.fuzz.run $(FUZZ_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench

@@ -19,13 +19,13 @@ MAX_ID = 2**31 - 1  # ids are 32-bit in the original design's schema; larger one
 # refuses the same characters. Everything else (Korean, emoji, right-to-left scripts and their
 # formatting marks) is text and is stored as sent.
 CONTROL_CHARACTERS = "\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f"
-"""The forbidden controls as the inside of a regular-expression class, for fields with a pattern of their own
-(a pattern given to `Text` must refuse them too; pydantic's regular expressions cannot name surrogates)."""
-_FORBIDDEN = CONTROL_CHARACTERS + "\\ud800-\\udfff"
-FORBIDDEN_CHARACTER = re.compile(f"[{_FORBIDDEN}]")
-TEXT_PATTERN = f"^[^{_FORBIDDEN}]*$"
-"""The same rule as a JSON-schema `pattern`, so that clients and fuzzers generated from the OpenAPI
-document know it."""
+"""The forbidden controls as the inside of a regular-expression class, for documenting fields whose
+pattern is their own."""
+FORBIDDEN_CHARACTER = re.compile(f"[{CONTROL_CHARACTERS}\\ud800-\\udfff]")
+TEXT_PATTERN = f"^[^{CONTROL_CHARACTERS}]*$"
+"""The rule as a JSON-schema `pattern`, so that clients and fuzzers generated from the OpenAPI document
+know it. Without the surrogates: a JSON text can only name them as `\\u` escapes, and tools cannot use
+a pattern that names them."""
 
 
 def forbidden_character_error(text: str) -> PydanticCustomError | None:

@@ -20,7 +20,7 @@ class LoginForm(BaseModel):
     """Unknown fields are ignored, as OAuth2 clients may send more than the password grant needs."""
 
     grant_type: Annotated[str, Text(pattern="^password$")] | None = Field(
-        default=None, description="`password` (or left out): the OAuth2 password grant"
+        default=None, description="`password` (or left out): the OAuth2 password grant", examples=["password"]
     )
     username: CleanStr = Field(description="The username or the email", examples=["ada"])
     password: CleanStr = Field(json_schema_extra=_SECRET, examples=["a long password"])
