@@ -19,7 +19,7 @@ from fastapi.testclient import TestClient
 from httpx2 import Response
 
 from tests.conftest import PASSWORD, Account, MakeUser
-from tests.helpers_users import run_sql
+from tests.helpers_sql import run_sql
 
 FORBIDDEN = {
     "NUL": "\x00",
