@@ -662,4 +662,4 @@ def test_cursors_from_the_post_and_tag_lists_are_refused(
         cursor = foreign.split("cursor=")[1].split("&")[0]
         response = client.get(f"/api/users/?cursor={cursor}")
         assert response.status_code == 422
-        assert "another list" in response.json()["detail"]
+        assert "another list" in response.json()["detail"][0]["msg"]
