@@ -3,11 +3,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
+import email_validator
 from pydantic import AfterValidator, Field
 from pydantic.networks import validate_email
 from pydantic_core import PydanticCustomError
 
-from kaira.schemas import ReadSchema, Schema, Text
+from kaira.schemas import CONTROL_CHARACTERS, ReadSchema, Schema, Text
 from kaira.shapes import Shape
 
 MAX_EMAIL_LENGTH = 100
@@ -29,11 +30,20 @@ def _one_spelling(raw: str) -> str:
     return email.lower()
 
 
+def _any_case(word: str) -> str:
+    return "".join(f"[{letter}{letter.upper()}]" for letter in word)
+
+
+_RESERVED = "|".join(_any_case(name) for name in email_validator.SPECIAL_USE_DOMAIN_NAMES)
+EMAIL_PATTERN = f"^(?!.*[.@](?:{_RESERVED})\\.?$)[^{CONTROL_CHARACTERS}]*$"
+"""Told to clients besides `format: email`: no control character, and no special-use domain (`.test`,
+`.invalid`, `localhost`…), which `validate_email` refuses: no mail can ever reach one."""
+
 Email = Annotated[
     str,
     Text(max_length=MAX_EMAIL_LENGTH),
     AfterValidator(_one_spelling),
-    Field(json_schema_extra={"format": "email"}),
+    Field(json_schema_extra={"format": "email", "pattern": EMAIL_PATTERN}),
 ]
 
 
