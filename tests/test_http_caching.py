@@ -32,6 +32,7 @@ def _reads(post_id: int, user_id: int) -> list[str]:
         f"/api/users/{user_id}",
         "/api/users/",
         "/api/tags/",
+        "/feed.xml",
     ]
 
 

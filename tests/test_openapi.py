@@ -29,6 +29,7 @@ ERRORS = {
     ("post", "/api/auth/token"): {400, 401, 413, 422, 503},
     ("get", "/"): set(),
     ("get", "/health"): {503},
+    ("get", "/feed.xml"): {422, 503},
 }
 ANONYMOUS_ALLOWED = {
     ("get", "/api/posts/"),
@@ -66,6 +67,20 @@ def test_every_operation_documents_each_status_it_can_answer(document: dict[str,
     }
 
     assert documented == ERRORS
+
+
+def test_every_read_documents_its_caching_headers_and_304(document: dict[str, Any]) -> None:
+    """Every GET of a post, a user, a list, the tags or the feed carries an ETag and may answer 304."""
+    reads = {
+        key: op
+        for key, op in operations(document).items()
+        if key[0] == "get" and key[1] not in {"/", "/health"}
+    }
+
+    assert len(reads) == 8
+    for key, op in reads.items():
+        assert {"ETag", "Cache-Control", "Vary"} <= set(op["responses"]["200"]["headers"]), key
+        assert "ETag" in op["responses"]["304"]["headers"], key
 
 
 def test_every_error_documents_its_body(document: dict[str, Any]) -> None:

@@ -57,9 +57,38 @@ def errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
     return {status: {"model": ErrorBody, **_ERRORS[status]} for status in statuses}
 
 
-def list_errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
+_VALIDATORS = {
+    "ETag": _header("The answer's version: send it back in `If-None-Match` to be told it is unchanged"),
+    "Cache-Control": _header(
+        "`no-cache` for what anyone may read, `private, no-cache` for an answer to a token, "
+        "`no-store` for an answer that shows a draft"
+    ),
+}
+_CACHED = {**_VALIDATORS, "Vary": _header("`Authorization`")}
+
+
+def read_responses(
+    *statuses: int, content_type: str | None = None, description: str | None = None
+) -> dict[int | str, dict[str, Any]]:
+    """A GET's answers: its success with the caching headers (`kaira.http_cache`), the 304 it gives a
+    client that already has the answer, and these error statuses."""
+    success: dict[str, Any] = {"headers": _CACHED}
+    if content_type is not None:
+        success["content"] = {content_type: {}}
+    if description is not None:
+        success["description"] = description
+    not_modified = {
+        "description": "Unchanged since the `If-None-Match` ETag: no body",
+        "headers": _VALIDATORS,
+    }
+    return {200: success, 304: not_modified, **errors(*statuses)}
+
+
+def list_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """The same for a list, whose success tells the next page, if any, in `Link`."""
-    return {200: {"headers": {"Link": _NEXT_PAGE}}, **errors(*statuses)}
+    responses = read_responses(*statuses)
+    responses[200] = {"headers": {**_CACHED, "Link": _NEXT_PAGE}}
+    return responses
 
 
 _REQUEST_ID = {

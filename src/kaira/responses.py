@@ -39,9 +39,23 @@ def json_response(
 def read_response(
     request: Request, content: Any, *, holds_draft: bool = False, headers: Mapping[str, str] | None = None
 ) -> Response:
+    """The JSON answer to a GET, as `conditional_response` sends it."""
+    body = orjson.dumps(content, option=_OPTIONS)
+    return conditional_response(
+        request, body, media_type="application/json", holds_draft=holds_draft, headers=headers
+    )
+
+
+def conditional_response(
+    request: Request,
+    body: bytes,
+    *,
+    media_type: str,
+    holds_draft: bool = False,
+    headers: Mapping[str, str] | None = None,
+) -> Response:
     """The answer to a GET: with its ETag and caching rules (`kaira.http_cache`), or a 304 without a
     body when the client already has this very answer."""
-    body = orjson.dumps(content, option=_OPTIONS)
     etag = etag_of(body)
     validators = {
         "ETag": etag,
@@ -50,7 +64,7 @@ def read_response(
     }
     if client_has(request, etag):
         return Response(status_code=304, headers=validators)
-    return Response(body, media_type="application/json", headers={**validators, **(headers or {})})
+    return Response(body, media_type=media_type, headers={**validators, **(headers or {})})
 
 
 def next_link(request: Request, cursor: str) -> str:

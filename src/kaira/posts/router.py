@@ -7,7 +7,7 @@ from fastapi import APIRouter, Query, Request, Response, status
 from kaira.auth.dependencies import CurrentCaller, OptionalCaller
 from kaira.database.core import ReadDB, WriteDB
 from kaira.database.sessions import WriteSession
-from kaira.openapi import errors, list_errors
+from kaira.openapi import errors, list_responses, read_responses
 from kaira.pagination import PageDep
 from kaira.posts import service
 from kaira.posts.dependencies import OwnPostDep
@@ -36,7 +36,7 @@ async def create_post(
     return json_response(post, status_code=status.HTTP_201_CREATED)
 
 
-@router.get("/", response_model=list[PostRead], responses=list_errors(400, 401, 503))
+@router.get("/", response_model=list[PostRead], responses=list_responses(400, 401, 503))
 async def list_posts(
     page: PageDep,
     db: ReadDB,
@@ -51,7 +51,7 @@ async def list_posts(
     return page_response(request, posts, holds_draft=service.holds_draft(posts.items))
 
 
-@router.get("/published", response_model=list[PostRead], responses=list_errors(400, 401, 503))
+@router.get("/published", response_model=list[PostRead], responses=list_responses(400, 401, 503))
 async def list_published_posts(
     page: PageDep, db: ReadDB, caller: OptionalCaller, request: Request
 ) -> Response:
@@ -60,7 +60,7 @@ async def list_published_posts(
     return page_response(request, await service.list_posts(db, page, caller=caller, where=where))
 
 
-@router.get("/{post_id}", response_model=PostRead, responses=errors(400, 401, 404, 503))
+@router.get("/{post_id}", response_model=PostRead, responses=read_responses(400, 401, 404, 503))
 async def read_post(post_id: PostId, db: ReadDB, caller: OptionalCaller, request: Request) -> Response:
     """A draft of someone else's is 404, as if it did not exist."""
     post = await service.read_post(db, post_id, caller=caller)

@@ -4,7 +4,7 @@ from fastapi import APIRouter, Depends, Request, Response
 
 from kaira.auth.dependencies import optional_caller
 from kaira.database.core import ReadDB
-from kaira.openapi import list_errors
+from kaira.openapi import list_responses
 from kaira.pagination import PageDep
 from kaira.responses import page_response
 from kaira.tags import service
@@ -17,7 +17,7 @@ router = APIRouter(prefix="/api/tags", tags=["tags"])
     "/",
     response_model=list[TagCount],
     dependencies=[Depends(optional_caller)],
-    responses=list_errors(400, 401, 503),
+    responses=list_responses(400, 401, 503),
 )
 async def list_tags(page: PageDep, db: ReadDB, request: Request) -> Response:
     """A token, if sent, must be valid, as everywhere; the cloud is the same for everyone."""

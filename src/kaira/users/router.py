@@ -5,7 +5,7 @@ from fastapi import APIRouter, Request, Response, status
 from kaira.auth.dependencies import CurrentCaller, OptionalCaller
 from kaira.database.core import ReadDB
 from kaira.database.sessions import WriteSession
-from kaira.openapi import RATE_LIMITED, errors, list_errors
+from kaira.openapi import RATE_LIMITED, errors, list_responses, read_responses
 from kaira.pagination import PageDep
 from kaira.responses import json_response, page_response, read_response
 from kaira.schemas import UserId
@@ -27,17 +27,17 @@ async def create_user(data: UserCreate, session: WriteSession) -> Response:
     return json_response(await service.create_user(session, data), status_code=status.HTTP_201_CREATED)
 
 
-@router.get("/me", response_model=UserPrivate, responses=errors(400, 401, 503))
+@router.get("/me", response_model=UserPrivate, responses=read_responses(400, 401, 503))
 async def read_me(caller: CurrentCaller, db: ReadDB, request: Request) -> Response:
     return read_response(request, await service.read_user(db, caller.id, caller=caller))
 
 
-@router.get("/", response_model=list[UserRead], responses=list_errors(400, 401, 503))
+@router.get("/", response_model=list[UserRead], responses=list_responses(400, 401, 503))
 async def list_users(page: PageDep, db: ReadDB, caller: OptionalCaller, request: Request) -> Response:
     return page_response(request, await service.list_users(db, page, caller=caller))
 
 
-@router.get("/{user_id}", response_model=UserRead, responses=errors(400, 401, 404, 503))
+@router.get("/{user_id}", response_model=UserRead, responses=read_responses(400, 401, 404, 503))
 async def read_user(user_id: UserId, db: ReadDB, caller: OptionalCaller, request: Request) -> Response:
     return read_response(request, await service.read_user(db, user_id, caller=caller))
 
