@@ -14,6 +14,7 @@ import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -25,8 +26,10 @@ from sqlalchemy import event, text
 from sqlalchemy.engine import URL
 
 from kaira import migrate
+from kaira.auth.models import LoginSession
 from kaira.auth.security import create_access_token, hash_password
 from kaira.config import Settings, parse_database_url
+from kaira.database.base import utcnow
 from kaira.main import create_app
 from kaira.users.models import User
 from tests.helpers_pg import fresh_database
@@ -38,7 +41,7 @@ BEFORE_HEAD = (
 """The revision `downgrade -1` from the head reaches."""
 PASSWORD = "correct horse battery"
 PASSWORD_HASH = hash_password(PASSWORD)  # once per run: Argon2 is slow on purpose
-TABLES = ("post_tags", "tags", "posts", "users")
+TABLES = ("sessions", "post_tags", "tags", "posts", "users")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -92,6 +95,7 @@ def settings(db_url: URL, tmp_path: Path) -> Settings:
         database_url=db_url.render_as_string(hide_password=False),
         secret_key=TEST_SECRET,
         environment="test",
+        rate_limits=False,  # tests log in many times; the limits' own tests turn them on
     )
 
 
@@ -124,6 +128,7 @@ class Account:
     email: str
     password: str
     token: str
+    session_id: int
 
     @property
     def headers(self) -> dict[str, str]:
@@ -136,20 +141,25 @@ _numbers = itertools.count(1)
 
 @pytest.fixture
 def make_user(client: TestClient, app: FastAPI) -> MakeUser:
-    """Create a user straight in the database (no slow hashing per user) and sign a token for them."""
+    """Create a user straight in the database (no slow hashing per user), with a log-in session,
+    and sign a token for them."""
 
     def make(*, superuser: bool = False, active: bool = True, username: str | None = None) -> Account:
         number = next(_numbers)
         name = username or f"user{number}"
         email = f"{name}@example.com"
-        user_id = client.portal.call(_insert_user, app, name, email, superuser, active)  # type: ignore[union-attr]
-        token = create_access_token(user_id, secret=app.state.secret_key, expires_minutes=30)
-        return Account(id=user_id, username=name, email=email, password=PASSWORD, token=token)
+        user_id, session_id = client.portal.call(_insert_user, app, name, email, superuser, active)  # type: ignore[union-attr]
+        token = create_access_token(user_id, session_id, secret=app.state.secret_key, expires_minutes=30)
+        return Account(
+            id=user_id, username=name, email=email, password=PASSWORD, token=token, session_id=session_id
+        )
 
     return make
 
 
-async def _insert_user(app: FastAPI, username: str, email: str, superuser: bool, active: bool) -> int:
+async def _insert_user(
+    app: FastAPI, username: str, email: str, superuser: bool, active: bool
+) -> tuple[int, int]:
     async with app.state.sessionmaker() as session, session.begin():
         user = User(
             username=username,
@@ -160,7 +170,12 @@ async def _insert_user(app: FastAPI, username: str, email: str, superuser: bool,
         )
         session.add(user)
         await session.flush()
-        return user.id
+        login = LoginSession(
+            user_id=user.id, expires_at=utcnow() + timedelta(days=1), refresh_token_hash="0" * 64
+        )
+        session.add(login)
+        await session.flush()
+        return user.id, login.id
 
 
 @pytest.fixture

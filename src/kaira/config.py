@@ -7,6 +7,7 @@ Every bad value must end start-up with one line naming the variable, so validati
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 import os
 import secrets
 import tempfile
@@ -14,6 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 
+import limits
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import URL, make_url
@@ -66,7 +68,18 @@ class Settings(BaseSettings):
     database_url: str = "sqlite:///./kaira.db"
     secret_key: str | None = None
     environment: Literal["development", "production", "test"] = "development"
-    access_token_expire_minutes: int = Field(default=60, ge=1, le=60 * 24 * 30)
+    access_token_expire_minutes: int = Field(default=15, ge=1, le=60 * 24)
+    refresh_token_expire_days: int = Field(default=30, ge=1, le=365)
+    redis_url: str = ""
+    """`redis://host:6379/0`: abuse-limit counters shared by every worker and instance; empty: in memory."""
+    rate_limits: bool = True
+    login_limit_per_account: str = "10/minute"
+    login_limit_per_address: str = "60/minute"
+    signup_limit_per_address: str = "20/minute"
+    forwarded_allow_ips: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["127.0.0.1"])
+    """Proxies whose `X-Forwarded-For` names the client: addresses or networks, or `*` for any."""
+    rate_limit_key_prefix: str = Field(default="kaira", pattern=r"^[A-Za-z0-9_.:\-]{1,50}$")
+    """Where the counters live in Redis: several deployments (or test runs) may share one server."""
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     sql_echo: bool = False
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
@@ -84,11 +97,38 @@ class Settings(BaseSettings):
     """FastAPI's native OpenTelemetry spans, metrics and logs, sent to the providers the OpenTelemetry
     SDK configures. Off by default: with no SDK they record nothing, and checking costs every request."""
 
-    @field_validator("cors_origins", mode="before")
+    @field_validator("cors_origins", "forwarded_allow_ips", mode="before")
     @classmethod
-    def _split_origins(cls, value: object) -> object:
+    def _split_list(cls, value: object) -> object:
         if isinstance(value, str):
-            return [origin.strip() for origin in value.split(",") if origin.strip()]
+            return [item.strip() for item in value.split(",") if item.strip()]
+        return value
+
+    @field_validator("forwarded_allow_ips")
+    @classmethod
+    def _addresses(cls, proxies: list[str]) -> list[str]:
+        for proxy in proxies:
+            if proxy != "*":
+                try:
+                    ipaddress.ip_network(proxy, strict=False)
+                except ValueError:
+                    raise ValueError(f"{proxy!r} is not an IP address or network (or '*')") from None
+        return proxies
+
+    @field_validator("login_limit_per_account", "login_limit_per_address", "signup_limit_per_address")
+    @classmethod
+    def _rate(cls, value: str) -> str:
+        try:
+            limits.parse(value)
+        except ValueError:
+            raise ValueError(f"{value!r} is not a rate such as 10/minute") from None
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_scheme(cls, value: str) -> str:
+        if value and not value.startswith(("redis://", "rediss://")):
+            raise ValueError("use redis://HOST:PORT/DB (or rediss://), or leave it empty")
         return value
 
     @field_validator("cors_origins")

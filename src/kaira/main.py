@@ -17,7 +17,9 @@ from sqlalchemy import exc as sa_exc
 
 from kaira import metrics
 from kaira.access_log import request_finished
+from kaira.auth.limits import AbuseLimits, TooManyRequests
 from kaira.auth.router import router as auth_router
+from kaira.auth.service import TokenPolicy
 from kaira.config import Settings, get_settings
 from kaira.database.core import CoreWriter
 from kaira.database.engines import Engines
@@ -48,6 +50,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.engines = engines
         app.state.sessionmaker = make_sessionmaker(engines.transactional)
         app.state.core = CoreWriter(engines)
+        app.state.limits = AbuseLimits(settings)
         # What exists now lives as long as the process: moving it out of the collector's generations
         # keeps full collections short, and with them the tail latency of requests that trigger one.
         gc.collect()
@@ -56,6 +59,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             async with metrics.sampling(app):
                 yield
         finally:
+            await app.state.limits.close()
             await engines.dispose()
 
     app = FastAPI(
@@ -67,6 +71,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.secret_key = secret_key
+    app.state.token_policy = TokenPolicy.of(settings, secret_key)
 
     _add_error_handlers(app)
     document_extras(app)
@@ -102,6 +107,12 @@ def _add_error_handlers(app: FastAPI) -> None:
         # the password, which no response may contain.
         errors = [{key: value for key, value in item.items() if key != "input"} for item in error.errors()]
         return JSONResponse({"detail": jsonable_encoder(errors)}, status_code=422)
+
+    @app.exception_handler(TooManyRequests)
+    async def too_many_requests(_: Request, error: TooManyRequests) -> JSONResponse:
+        metrics.record_rate_limit_rejection(error.limit.value)
+        headers = {"Retry-After": str(error.retry_after)}
+        return JSONResponse({"detail": error.detail}, status_code=error.status_code, headers=headers)
 
     @app.exception_handler(DomainError)
     async def domain_error(_: Request, error: DomainError) -> JSONResponse:

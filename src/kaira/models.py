@@ -11,12 +11,13 @@ from __future__ import annotations
 
 from sqlalchemy.orm import configure_mappers
 
+from kaira.auth.models import LoginSession
 from kaira.database.base import Base
 from kaira.posts.models import Post
 from kaira.tags.models import Tag, post_tags
 from kaira.users.models import User
 
-__all__ = ["Base", "Post", "Tag", "User", "configure_models", "post_tags"]
+__all__ = ["Base", "LoginSession", "Post", "Tag", "User", "configure_models", "post_tags"]
 
 
 def configure_models() -> None:

@@ -46,8 +46,8 @@ _ERRORS: dict[int, dict[str, Any]] = {
     503: {"description": "Database unavailable"},
 }
 
-RATE_LIMITED: tuple[int, ...] = ()
-"""The statuses of the operations abuse limits guard (log-in, sign-up): `(429,)` once they have limits."""
+RATE_LIMITED: tuple[int, ...] = (429,)
+"""The statuses of the operations abuse limits guard (log-in, sign-up)."""
 
 _NEXT_PAGE = _header('`<URL>; rel="next"` when there is a next page: its URL holds `cursor`', required=False)
 

@@ -1,8 +1,9 @@
 """Who is calling: the one way an endpoint learns it, `OptionalCaller` or `CurrentCaller`.
 
-The caller is looked up by one Core statement outside any session (`kaira.database.core`); an
-anonymous request costs none. A token that is sent must be valid and name an active account, on
-every endpoint, reads included: 401 otherwise, or 400 for an inactive account.
+The caller is looked up by one Core statement outside any session (`kaira.database.core`), which
+also checks that the token's log-in session has not ended or expired and that the account is
+active; an anonymous request costs none. A token that is sent must pass, on every endpoint, reads
+included: 401 otherwise.
 """
 
 from __future__ import annotations
@@ -15,9 +16,12 @@ from fastapi.security import OAuth2PasswordBearer
 from kaira.access_log import USER_ID
 from kaira.auth import repository
 from kaira.auth.caller import Caller
+from kaira.auth.limits import AbuseLimits, Limit
 from kaira.auth.security import read_access_token
+from kaira.auth.service import Client, TokenPolicy
+from kaira.database.base import utcnow
 from kaira.database.core import ReadDB
-from kaira.errors import BadRequest, NotAuthenticated
+from kaira.errors import NotAuthenticated
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/auth/token", auto_error=False)
 TokenDep = Annotated[str | None, Depends(oauth2_scheme)]
@@ -26,16 +30,17 @@ TokenDep = Annotated[str | None, Depends(oauth2_scheme)]
 async def optional_caller(request: Request, db: ReadDB, token: TokenDep) -> Caller | None:
     if token is None:
         return None
-    claims = read_access_token(token, secret=request.app.state.secret_key)
-    holder = await repository.read_token_holder(db, claims.user_id) if claims is not None else None
-    # An id can be given again once its account is deleted (SQLite reuses the highest one): a token
-    # issued before the account existed was issued for someone else.
-    if claims is None or holder is None or claims.issued_at < holder["created_at"]:
+    now = utcnow()
+    claims = read_access_token(token, secret=request.app.state.secret_key, now=now)
+    holder = (
+        await repository.read_token_holder(db, user_id=claims.user_id, session_id=claims.session_id, now=now)
+        if claims is not None
+        else None
+    )
+    if claims is None or holder is None:
         raise NotAuthenticated("Could not validate credentials")
-    if not holder["is_active"]:
-        raise BadRequest("Inactive user")
-    setattr(request.state, USER_ID, holder["id"])  # for the request's log line (`kaira.access_log`)
-    return Caller(id=holder["id"], is_superuser=holder["is_superuser"])
+    setattr(request.state, USER_ID, claims.user_id)  # for the request's log line (`kaira.access_log`)
+    return Caller(id=claims.user_id, is_superuser=holder.is_superuser, session_id=claims.session_id)
 
 
 OptionalCaller = Annotated[Caller | None, Depends(optional_caller)]
@@ -48,3 +53,36 @@ async def current_caller(caller: OptionalCaller) -> Caller:
 
 
 CurrentCaller = Annotated[Caller, Depends(current_caller)]
+
+
+async def abuse_limits(request: Request) -> AbuseLimits:
+    limits: AbuseLimits = request.app.state.limits
+    return limits
+
+
+LimitsDep = Annotated[AbuseLimits, Depends(abuse_limits)]
+
+
+async def token_policy(request: Request) -> TokenPolicy:
+    policy: TokenPolicy = request.app.state.token_policy
+    return policy
+
+
+TokenPolicyDep = Annotated[TokenPolicy, Depends(token_policy)]
+
+
+async def client_of(request: Request, limits: LimitsDep) -> Client:
+    return Client(
+        address=limits.proxies.client_address(request), user_agent=request.headers.get("user-agent")
+    )
+
+
+ClientDep = Annotated[Client, Depends(client_of)]
+
+
+async def count_signup(limits: LimitsDep, client: ClientDep) -> None:
+    """Sign-ups are limited per client address; counted before the body is hashed."""
+    await limits.count(Limit.SIGNUP_PER_ADDRESS, client.address)
+
+
+SignupCounted = Depends(count_signup)

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
+import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
@@ -33,16 +37,20 @@ def verify_password(password: str, password_hash: str) -> bool:
 @dataclass(frozen=True, slots=True)
 class TokenClaims:
     user_id: int
-    issued_at: datetime
+    session_id: int
 
 
 def create_access_token(
-    user_id: int, *, secret: str, expires_minutes: int, now: datetime | None = None
+    user_id: int, session_id: int, *, secret: str, expires_minutes: int, now: datetime | None = None
 ) -> str:
+    """A signed token naming its user and the log-in session it belongs to (`sid`).
+
+    The signature and the expiry are checked here; whether the session still lives is asked of the
+    database on every request (`kaira.auth.repository.read_token_holder`)."""
     issued = now or datetime.now(UTC)
-    # `iat` keeps its microseconds, so a token can be told from one issued before its account existed.
     claims = {
         "sub": str(user_id),
+        "sid": session_id,
         "iat": issued.timestamp(),
         "exp": issued + timedelta(minutes=expires_minutes),
     }
@@ -54,28 +62,76 @@ def read_access_token(token: str, *, secret: str, now: datetime | None = None) -
     verified = _verified_claims(token, secret)
     if verified is None:
         return None
-    user_id, issued_at, expires_at = verified
+    claims, expires_at = verified
     if expires_at <= (now or datetime.now(UTC)):
         return None
-    return TokenClaims(user_id=user_id, issued_at=issued_at)
+    return claims
 
 
 @lru_cache(maxsize=4096)
-def _verified_claims(token: str, secret: str) -> tuple[int, datetime, datetime] | None:
+def _verified_claims(token: str, secret: str) -> tuple[TokenClaims, datetime] | None:
     """The claims of a token whose signature is right, decoded once per token.
 
     Clients send the same token with every request, and checking it (HMAC, base64, JSON) cost more
     than a tenth of an authenticated request's CPU, measured. A token's bytes either carry a valid
     signature for this secret or not, forever, so only that is remembered; expiry is checked on every
-    use by the caller. A flood of made-up tokens only evicts entries: it can never validate one.
+    use by the caller, and whether its session has ended by the database, on every request. A flood
+    of made-up tokens only evicts entries: it can never validate one.
     """
     try:
-        claims = jwt.decode(token, secret, algorithms=[ALGORITHM], options={"require": ["exp", "iat", "sub"]})
+        claims = jwt.decode(
+            token, secret, algorithms=[ALGORITHM], options={"require": ["exp", "iat", "sub", "sid"]}
+        )
         user_id = int(claims["sub"])
-        issued_at = datetime.fromtimestamp(claims["iat"], UTC)
+        session_id = claims["sid"]
         expires_at = datetime.fromtimestamp(claims["exp"], UTC)
     except (jwt.InvalidTokenError, ValueError, TypeError, OverflowError, OSError):
         return None
-    if not 0 < user_id <= MAX_ID:  # no such id can exist, and the database would refuse to look it up
+    if not (_is_id(user_id) and type(session_id) is int and _is_id(session_id)):
+        return None  # no such id can exist, and the database would refuse to look it up
+    return TokenClaims(user_id=user_id, session_id=session_id), expires_at
+
+
+def _is_id(value: int) -> bool:
+    return 0 < value <= MAX_ID
+
+
+# Refresh tokens: `<session id>.<generation>.<secret>.<mac>`, of which the database keeps the secret's hash.
+
+
+def new_refresh_secret() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def refresh_token(session_id: int, generation: int, refresh_secret: str, *, key: str) -> str:
+    """The token a client holds: the random secret, and the session and generation it belongs to
+    under a MAC, so that only a token this service issued can be recognised as a spent one coming
+    back, and nobody can end another's session by making one up."""
+    body = f"{session_id}.{generation}.{refresh_secret}"
+    return f"{body}.{_mac(body, key)}"
+
+
+@dataclass(frozen=True, slots=True)
+class RefreshClaims:
+    session_id: int
+    generation: int
+    secret_hash: str
+
+
+def read_refresh_token(token: str, *, key: str) -> RefreshClaims | None:
+    """The session and generation of a token this service issued, or None."""
+    body, _, mac = token.rpartition(".")
+    if not (token.isascii() and hmac.compare_digest(mac.encode(), _mac(body, key).encode())):
         return None
-    return user_id, issued_at, expires_at
+    session_id, generation, refresh_secret = body.split(".", 2)  # made by `refresh_token`: well-formed
+    return RefreshClaims(int(session_id), int(generation), refresh_secret_hash(refresh_secret))
+
+
+def refresh_secret_hash(refresh_secret: str) -> str:
+    """SHA-256: the secret is 256 random bits, so a slow hash would protect nothing more."""
+    return hashlib.sha256(refresh_secret.encode()).hexdigest()
+
+
+def _mac(body: str, key: str) -> str:
+    digest = hmac.new(key.encode(), b"kaira-refresh-token." + body.encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).decode().rstrip("=")

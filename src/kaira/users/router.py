@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response, status
 
-from kaira.auth.dependencies import CurrentCaller, OptionalCaller
+from kaira.auth.dependencies import CurrentCaller, OptionalCaller, SignupCounted
 from kaira.database.core import ReadDB
 from kaira.database.sessions import WriteSession
 from kaira.openapi import RATE_LIMITED, errors, list_responses, read_responses
@@ -20,6 +20,7 @@ router = APIRouter(prefix="/api/users", tags=["users"])
     "/",
     response_model=UserPrivate,
     status_code=status.HTTP_201_CREATED,
+    dependencies=[SignupCounted],
     responses=errors(400, 413, 503, *RATE_LIMITED),
 )
 async def create_user(data: UserCreate, session: WriteSession) -> Response:
@@ -43,8 +44,11 @@ async def read_user(user_id: UserId, db: ReadDB, caller: OptionalCaller, request
 
 
 @router.put("/{user_id}", response_model=UserPrivate, responses=errors(400, 401, 403, 404, 413, 503))
-async def update_user(data: UserUpdate, user: OwnUserDep, session: WriteSession) -> Response:
-    return json_response(await service.update_user(session, user, data))
+async def update_user(
+    data: UserUpdate, user: OwnUserDep, caller: CurrentCaller, session: WriteSession
+) -> Response:
+    """A new password ends every other session of the account (the caller's own goes on)."""
+    return json_response(await service.update_user(session, user, data, caller=caller))
 
 
 @router.delete(

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kaira.auth import service as sessions
 from kaira.auth.caller import Caller
 from kaira.auth.hashing import hash_password_in_pool
 from kaira.database.base import utcnow
@@ -95,7 +96,9 @@ async def create_user(
     return USER.read(profile)
 
 
-async def update_user(session: AsyncSession, user: User, data: UserUpdate) -> dict[str, Any]:
+async def update_user(
+    session: AsyncSession, user: User, data: UserUpdate, *, caller: Caller
+) -> dict[str, Any]:
     """The changed account, with its email: only its owner or a superuser gets here."""
     changes = data.model_dump(exclude_unset=True)
     new_email = changes.get("email")
@@ -113,8 +116,11 @@ async def update_user(session: AsyncSession, user: User, data: UserUpdate) -> di
             user.updated_at = utcnow()
     except IntegrityError:
         raise await _lost_race(session, username=None, email=new_email) from None
+    if new_hash is not None:  # whoever knew the old password may hold a session: it ends
+        await sessions.end_other_sessions(session, user.id, keep=caller.session_id)
     return USER.read(await repository.read_profile_in(session, user.id))
 
 
 async def delete_user(session: AsyncSession, user: User) -> None:
+    """Its sessions go with it (the database's cascade), and so every token of it."""
     await repository.delete_user(session, user.id)
