@@ -232,3 +232,63 @@ def kaira_serve(env: dict[str, str], directory: Path, *args: str) -> Iterator[Se
         yield server
     finally:
         server.stop()
+
+
+# --- a Redis of our own ----------------------------------------------------------------------------------
+
+
+@dataclass
+class RedisServer:
+    """A throwaway `redis-server` on a free port, nothing kept on disk: stop it and start it again to see
+    the service lose Redis and find it back (empty)."""
+
+    directory: Path
+    port: int = field(default_factory=free_port)
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        with (self.directory / f"redis-{self.port}.log").open("ab") as sink:
+            self.process = subprocess.Popen(
+                [
+                    "redis-server",
+                    "--port",
+                    str(self.port),
+                    "--bind",
+                    "127.0.0.1",
+                    "--save",
+                    "",
+                    "--appendonly",
+                    "no",
+                ],
+                cwd=self.directory,
+                stdout=sink,
+                stderr=subprocess.STDOUT,
+            )
+        wait_for(self._answers, seconds=10, what=f"redis-server did not answer on port {self.port}")
+
+    def _answers(self) -> bool:
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=1) as sock:
+                sock.sendall(b"PING\r\n")
+                return sock.recv(16).startswith(b"+PONG")
+        except OSError:
+            return False
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+
+
+@contextmanager
+def throwaway_redis(directory: Path) -> Iterator[RedisServer]:
+    server = RedisServer(directory)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -145,7 +145,7 @@ class AbuseLimits:
 
     def _found(self) -> None:
         if self.unavailable_until is not None:
-            log.warning("Redis answers again: abuse limits apply")
+            log.info("Redis answers again: abuse limits apply")
             self.unavailable_until = None
 
     async def close(self) -> None:
