@@ -17,7 +17,10 @@ def server_spec(
     """`kaira serve --port … --workers 1` on `database_url`, quiet, with a key of its own.
 
     SECRET_KEY is set, as in production, so that the development fallback does not write a key file into
-    the repository; the key is new for every run because tokens never outlive one.
+    the repository; the key is new for every run because tokens never outlive one. RATE_LIMITS=false: a
+    load test's logins all come from one address, and the abuse limits would answer most of them 429.
+    The access token lives a day, so that the one token of a run outlasts any BENCH_DURATION (the
+    default 15 minutes could end mid-run).
     """
     return ServerSpec(
         name=name,
@@ -34,6 +37,8 @@ def server_spec(
             "SQL_ECHO": "false",
             "SECRET_KEY": secrets.token_urlsafe(48),
             "METRICS_ENABLED": str(metrics).lower(),
+            "RATE_LIMITS": "false",
+            "ACCESS_TOKEN_EXPIRE_MINUTES": "1440",
         },
     )
 
