@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import os
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import redis
 from alembic.script import ScriptDirectory
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -39,6 +41,8 @@ BEFORE_HEAD = (
     ScriptDirectory.from_config(migrate.alembic_config()).get_revision(migrate.head_revision()).down_revision
 )
 """The revision `downgrade -1` from the head reaches."""
+LOCAL_REDIS = "redis://127.0.0.1:6379/0"
+"""The machine's Redis: tests that share it keep their keys under a `redis_prefix` of their own."""
 PASSWORD = "correct horse battery"
 PASSWORD_HASH = hash_password(PASSWORD)  # once per run: Argon2 is slow on purpose
 TABLES = ("sessions", "post_tags", "tags", "posts", "users")
@@ -119,6 +123,18 @@ async def _empty_tables(app: FastAPI) -> None:
         else:
             for table in TABLES:
                 await connection.execute(text(f"DELETE FROM {table}"))
+
+
+@pytest.fixture
+def redis_prefix() -> Iterator[str]:
+    """A key prefix (`RATE_LIMIT_KEY_PREFIX`) of this test's own on the machine's Redis, so that runs in
+    parallel never share a count; its keys are deleted afterwards."""
+    prefix = f"kaira-test-{uuid.uuid4().hex[:12]}"
+    yield prefix
+    with redis.Redis.from_url(LOCAL_REDIS) as connection:
+        keys = list(connection.scan_iter(f"{prefix}:*"))
+        if keys:
+            connection.delete(*keys)
 
 
 @dataclass

@@ -4,23 +4,20 @@
 from __future__ import annotations
 
 import logging
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 import pytest
-import redis
 from fastapi.testclient import TestClient
 from starlette.requests import HTTPConnection
 
 from kaira.auth.limits import TrustedProxies
 from kaira.config import ConfigError, Settings, load_settings
 from kaira.main import create_app
-from tests.conftest import PASSWORD, MakeUser
+from tests.conftest import LOCAL_REDIS, PASSWORD, MakeUser
 from tests.helpers_pg import free_port
 
-LOCAL_REDIS = "redis://127.0.0.1:6379/0"
 Limited = Callable[..., AbstractContextManager[TestClient]]
 
 
@@ -204,18 +201,6 @@ def test_the_defaults_are_the_contracts() -> None:
 
 
 # Redis
-
-
-@pytest.fixture
-def redis_prefix() -> Iterator[str]:
-    """A key prefix of this test's own on the machine's Redis, its keys deleted afterwards."""
-    prefix = f"kaira-test-{uuid.uuid4().hex[:12]}"
-    yield prefix
-    connection = redis.Redis.from_url(LOCAL_REDIS)
-    keys = list(connection.scan_iter(f"{prefix}:*"))
-    if keys:
-        connection.delete(*keys)
-    connection.close()
 
 
 def test_two_workers_on_one_redis_share_one_count(

@@ -3,7 +3,6 @@ away in the middle of a password-guessing run and comes back."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,10 +12,9 @@ import pytest
 import redis
 from sqlalchemy.engine import URL
 
-from tests.conftest import PASSWORD, TEST_SECRET
+from tests.conftest import LOCAL_REDIS, PASSWORD, TEST_SECRET
 from tests.helpers_pg import Server, clean_env, fresh_database, kaira_serve, plain, throwaway_redis, wait_for
 
-LOCAL_REDIS = "redis://127.0.0.1:6379/0"
 LOST = "Redis does not answer"
 FOUND = "Redis answers again"
 
@@ -43,25 +41,24 @@ def log_in(server: Server, login: str, password: str = "not the password") -> An
     return httpx2.post(server.base_url + "/api/auth/token", data=form, timeout=10)
 
 
-def test_two_instances_on_one_redis_share_one_count(served_url: URL, tmp_path: Path) -> None:
-    prefix = f"kaira-test-{uuid.uuid4().hex[:12]}"
+def test_two_instances_on_one_redis_share_one_count(
+    served_url: URL, tmp_path: Path, redis_prefix: str
+) -> None:
     env = env_for(
-        served_url, redis_url=LOCAL_REDIS, rate_limit_key_prefix=prefix, login_limit_per_account="2/minute"
+        served_url,
+        redis_url=LOCAL_REDIS,
+        rate_limit_key_prefix=redis_prefix,
+        login_limit_per_account="2/minute",
     )
-    try:
-        with kaira_serve(env, tmp_path) as one, kaira_serve(env, tmp_path) as two:
-            one.wait_healthy()
-            two.wait_healthy()
-            sign_up(one, "ada")
-            tries = [log_in(server, "ada").status_code for server in (one, two)]
-            third = log_in(two, "ada", PASSWORD)
-            fourth = log_in(one, "ADA@example.com", PASSWORD)
-    finally:
-        connection = redis.Redis.from_url(LOCAL_REDIS)
-        keys = list(connection.scan_iter(f"{prefix}:*"))
-        if keys:
-            connection.delete(*keys)
-        connection.close()
+    with kaira_serve(env, tmp_path) as one, kaira_serve(env, tmp_path) as two:
+        one.wait_healthy()
+        two.wait_healthy()
+        sign_up(one, "ada")
+        tries = [log_in(server, "ada").status_code for server in (one, two)]
+        third = log_in(two, "ada", PASSWORD)
+        fourth = log_in(one, "ADA@example.com", PASSWORD)
+    with redis.Redis.from_url(LOCAL_REDIS) as connection:
+        keys = connection.keys(f"{redis_prefix}:*")
 
     assert tries == [401] * 2
     assert third.status_code == fourth.status_code == 429

@@ -32,15 +32,14 @@ async def optional_caller(request: Request, db: ReadDB, token: TokenDep) -> Call
         return None
     now = utcnow()
     claims = read_access_token(token, secret=request.app.state.secret_key, now=now)
-    holder = (
-        await repository.read_token_holder(db, user_id=claims.user_id, session_id=claims.session_id, now=now)
-        if claims is not None
-        else None
-    )
-    if claims is None or holder is None:
-        raise NotAuthenticated("Could not validate credentials")
-    setattr(request.state, USER_ID, claims.user_id)  # for the request's log line (`kaira.access_log`)
-    return Caller(id=claims.user_id, is_superuser=holder.is_superuser, session_id=claims.session_id)
+    if claims is not None:
+        holder = await repository.read_token_holder(
+            db, user_id=claims.user_id, session_id=claims.session_id, now=now
+        )
+        if holder is not None:
+            setattr(request.state, USER_ID, claims.user_id)  # for the request's log line (`kaira.access_log`)
+            return Caller(id=claims.user_id, is_superuser=holder.is_superuser, session_id=claims.session_id)
+    raise NotAuthenticated("Could not validate credentials")
 
 
 OptionalCaller = Annotated[Caller | None, Depends(optional_caller)]

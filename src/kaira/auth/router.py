@@ -39,7 +39,7 @@ async def issue_tokens(
     return Token(access_token=pair.access_token, expires_in=pair.expires_in, refresh_token=pair.refresh_token)
 
 
-@router.post("/logout", status_code=status.HTTP_204_NO_CONTENT, responses=errors(400, 401, 503))
+@router.post("/logout", status_code=status.HTTP_204_NO_CONTENT, responses=errors(401, 503))
 async def log_out(caller: CurrentCaller, db: WriteDB) -> None:
     """Ends the caller's session: its access token and its refresh token stop working at once."""
     await service.log_out(db, caller)
