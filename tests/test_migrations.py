@@ -41,7 +41,7 @@ from kaira.config import Settings, get_settings
 from kaira.database.base import UTCDateTime
 from kaira.database.engines import make_engine
 from kaira.main import create_app
-from kaira.models import Base, Post, Tag, User, post_tags
+from kaira.models import Base, LoginSession, Post, Tag, User, post_tags
 from tests.conftest import BEFORE_HEAD, TEST_SECRET
 from tests.helpers_pg import REPO_ROOT, clean_env, fresh_database, plain
 
@@ -321,8 +321,18 @@ def _adopt(url: URL) -> Any:
         get_settings.cache_clear()
 
 
-def _as(user_id: int) -> dict[str, str]:
-    return {"Authorization": f"Bearer {create_access_token(user_id, secret=TEST_SECRET, expires_minutes=5)}"}
+def _as(url: URL, user_id: int) -> dict[str, str]:
+    """A token of a session made for the user in the database (the tutorial's passwords never match)."""
+    session = {
+        "user_id": user_id,
+        "expires_at": datetime.now(UTC) + timedelta(days=1),
+        "refresh_token_hash": "0" * 64,
+        "generation": 0,
+    }
+    statement = insert(LoginSession).values(**session).returning(LoginSession.id)
+    session_id = asyncio.run(_on(url, lambda c: c.execute(statement).scalar_one()))
+    token = create_access_token(user_id, session_id, secret=TEST_SECRET, expires_minutes=5)
+    return {"Authorization": f"Bearer {token}"}
 
 
 def _utc(value: str) -> datetime:
@@ -343,14 +353,14 @@ def test_a_tutorial_database_is_adopted_without_losing_a_row(empty_url: URL) -> 
     settings = Settings(database_url=plain(empty_url), secret_key=TEST_SECRET, environment="test")
     with TestClient(create_app(settings), raise_server_exceptions=False) as client:
         users = client.get("/api/users/?limit=100").json()
-        bob = client.get("/api/users/me", headers=_as(2)).json()
+        bob = client.get("/api/users/me", headers=_as(empty_url, 2)).json()
         published = client.get("/api/posts/").json()
-        ada_posts = client.get("/api/posts/?author_id=1", headers=_as(1)).json()
+        ada_posts = client.get("/api/posts/?author_id=1", headers=_as(empty_url, 1)).json()
         old_password = client.post("/api/auth/token", data={"username": "ada", "password": "plain-text-1"})
         newcomer = client.post(
             "/api/users/", json={"username": "dan", "email": "dan@example.com", "password": "long enough"}
         )
-        deleted = client.delete("/api/users/1", headers=_as(1))
+        deleted = client.delete("/api/users/1", headers=_as(empty_url, 1))
         left = asyncio.run(
             _on(empty_url, lambda c: c.execute(select(Post.id).order_by(Post.id)).scalars().all())
         )
@@ -420,7 +430,7 @@ def test_on_postgresql_search_gets_trigram_indexes_and_loses_them_on_downgrade(e
 
     asyncio.run(migrate.upgrade(empty_url))
     at_head = asyncio.run(_on(empty_url, search_indexes))
-    asyncio.run(migrate.downgrade(empty_url, BEFORE_HEAD or "base"))
+    asyncio.run(migrate.downgrade(empty_url, "0002"))  # the revision before the search indexes
     before = asyncio.run(_on(empty_url, search_indexes))
 
     assert at_head == {"ix_posts_title_trgm", "ix_posts_content_trgm"}

@@ -7,6 +7,7 @@ kept (hashes, not tokens) and to do what has no endpoint (deactivating an accoun
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
 
@@ -110,6 +111,21 @@ def test_an_old_refresh_token_from_generations_ago_is_recognised_too(
 
     assert refresh(client, first["refresh_token"]).status_code == 401
     assert me(client, latest) == 401
+
+
+def test_two_refreshes_racing_with_one_token_are_one_winner_and_a_theft(
+    client: TestClient, make_user: MakeUser
+) -> None:
+    """Sent twice at once, a refresh token is still spent once: the loser is taken for the thief."""
+    ada = make_user()
+    token = log_in(client, ada.username)["refresh_token"]
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        answers = list(pool.map(lambda _: refresh(client, token), range(2)))
+
+    assert sorted(answer.status_code for answer in answers) == [200, 401]
+    (winner,) = [answer.json() for answer in answers if answer.status_code == 200]
+    assert me(client, winner) == 401
 
 
 def test_a_theft_ends_only_that_session(client: TestClient, make_user: MakeUser) -> None:

@@ -143,8 +143,8 @@ def test_on_postgresql_a_new_post_and_its_links_are_one_statement_after_the_tags
         )
 
     assert response.status_code == 201
-    who, tags, post = statements  # the caller's account, the missing tags, the rest
-    assert "FROM users" in who
+    who, tags, post = statements  # the caller's account and session, the missing tags, the rest
+    assert "FROM sessions JOIN users" in who
     assert tags.lstrip().startswith("INSERT INTO tags")
     assert post.lstrip().startswith("WITH new_post")
     assert client.get("/api/posts/?tag=y", headers=ada.headers).json() == [response.json()]
