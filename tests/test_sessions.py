@@ -21,7 +21,7 @@ from kaira.auth.models import LoginSession
 from kaira.database.base import utcnow
 from kaira.users.models import User
 from tests.conftest import PASSWORD, POST, Account, MakeUser
-from tests.helpers_users import run_sql
+from tests.helpers_sql import run_sql
 
 MakePost = Callable[..., dict[str, Any]]
 NEW_PASSWORD = "a brand new passphrase"
