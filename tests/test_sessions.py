@@ -410,3 +410,16 @@ def test_an_access_token_whose_session_ended_is_401_on_every_endpoint_that_takes
     assert refused.status_code == 401
     assert refused.json() == {"detail": "Could not validate credentials"}
     assert control.status_code != 401
+
+
+def test_an_ended_sessions_token_gets_401_not_304_for_what_it_has_cached(
+    client: TestClient, make_user: MakeUser
+) -> None:
+    ada = make_user()
+    seen = client.get("/api/users/me", headers=ada.headers)
+    client.post("/api/auth/logout", headers=ada.headers)
+
+    again = client.get("/api/users/me", headers={**ada.headers, "If-None-Match": seen.headers["etag"]})
+
+    assert seen.status_code == 200
+    assert again.status_code == 401
