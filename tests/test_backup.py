@@ -11,6 +11,7 @@ import subprocess
 import threading
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import httpx2
 import pytest
@@ -54,11 +55,16 @@ def test_a_round_trip_through_another_database_keeps_every_answer(db_url: URL, t
     _ok(run_kaira("db", "restore", str(second), url=final, cwd=tmp_path))
     in_final = answers(final)
 
-    assert backed_up.startswith(f"Backed up 14 rows of 4 tables at revision {HEAD} to ")
-    assert restored.startswith(f"Restored 14 rows of 4 tables from {first}")
+    # five tables: the log-in sessions of populate's log-ins are kept too, so they survive a restore
+    assert backed_up.startswith(f"Backed up 19 rows of 5 tables at revision {HEAD} to ")
+    assert restored.startswith(f"Restored 19 rows of 5 tables from {first}")
     assert in_middle == before
     assert in_final == before
-    assert rows_of(second) == rows_of(first)  # the same file, whichever database wrote it
+
+    def data(path: Path) -> dict[str, Any]:  # sessions aside: the middle step logged in once more
+        return {table: rows for table, rows in rows_of(path).items() if table != "sessions"}
+
+    assert data(second) == data(first)  # the same file, whichever database wrote it
     with api(final) as client:
         assert new_post_id(client, ADA) == 6  # after the deleted 4 and 5, as in the source
         sign_up = {"username": "cyd", "email": "cyd@example.com", "password": "long enough"}
