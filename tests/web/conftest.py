@@ -16,11 +16,11 @@ from pathlib import Path
 from typing import Any
 
 import httpx2
+import jwt
 import pytest
 from playwright.sync_api import Browser, Dialog, Page, expect, sync_playwright
 from sqlalchemy.engine import URL
 
-from kaira.auth.security import create_access_token
 from tests.conftest import TEST_SECRET, Account
 from tests.helpers_pg import REPO_ROOT, Server, clean_env, fresh_database, kaira_serve, plain
 
@@ -56,15 +56,15 @@ class Site:
         return token
 
     def sign_up(self, prefix: str = "person") -> Account:
-        """A new account, with a token signed here: a login would cost another Argon2 hash, and the
-        service hashes at the lowest priority, behind the browser, so each one takes seconds."""
+        """A new account, signed up and logged in through the API (each costs the service an Argon2
+        hash, at the lowest priority behind the browser: the modules share two accounts)."""
         username = unique(prefix)
         body = {"username": username, "email": f"{username}@example.com", "password": PASSWORD}
         created = self.api("POST", "/api/users/", json=body)
         assert created.status_code == 201, created.text
-        user_id = created.json()["id"]
-        token = create_access_token(user_id, secret=TEST_SECRET, expires_minutes=30)
-        return Account(user_id, username, body["email"], PASSWORD, token)
+        token = self.token(username)
+        session_id = jwt.decode(token, options={"verify_signature": False})["sid"]
+        return Account(created.json()["id"], username, body["email"], PASSWORD, token, session_id)
 
     @functools.cached_property
     def writer(self) -> Account:
@@ -87,7 +87,8 @@ class Site:
 def site(db_url: URL, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     directory = tmp_path_factory.mktemp("site")
     with fresh_database(db_url, directory) as url:
-        env = clean_env(database_url=plain(url), secret_key=TEST_SECRET)
+        # One address logs in over and over here: the abuse limits are tested elsewhere.
+        env = clean_env(database_url=plain(url), secret_key=TEST_SECRET, rate_limits="false")
         with kaira_serve(env, directory) as server:
             server.wait_healthy(seconds=60)
             yield Site(server)

@@ -24,7 +24,7 @@ _REQUIRED = {"password": ("username", "password"), "refresh_token": ("refresh_to
 class TokenForm(BaseModel):
     """Unknown fields are ignored, as OAuth2 clients may send more than a grant needs."""
 
-    grant_type: Literal["password", "refresh_token"] | None = Field(
+    grant_type: Annotated[str, Text(pattern="^(password|refresh_token)$")] | None = Field(
         default=None, description="`password` (or left out) or `refresh_token`", examples=["password"]
     )
     username: CleanStr | None = Field(
