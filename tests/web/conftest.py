@@ -129,9 +129,12 @@ class Browsing:
         expect(self.page.get_by_role("heading", name="Your posts")).to_be_visible()
 
     def enter_as(self, person: Account) -> None:
-        """Logged in without the form (the tests of the form use it): the session the page keeps."""
+        """Logged in without the form (the tests of the form use it): a session of its own, logged in
+        through the API, so that this tab logging out never ends the account's other sessions; no
+        refresh token, so an access token that goes bad leads to the log-in form."""
         self.go("#/")
-        session = {"access_token": person.token, "user": {"id": person.id, "username": person.username}}
+        token = self.site.token(person.username, person.password)
+        session = {"access_token": token, "user": {"id": person.id, "username": person.username}}
         self.page.evaluate("s => sessionStorage.setItem('kaira.session', JSON.stringify(s))", session)
         self.page.reload()
         self.go("#/me")
