@@ -18,7 +18,7 @@ run: $(STAMP)
 	$(BIN)/kaira serve
 
 ## make test: lint, type-check, then the whole suite with branch coverage (TEST_DATABASE_URL picks the database)
-test: lint
+test: lint browser
 	$(BIN)/pytest --cov --cov-branch --cov-fail-under=90 $(PYTEST_ARGS)
 
 ## make fuzz: kaira serve on a fresh database, fuzzed by schemathesis (FUZZ_DATABASE_URL picks a PostgreSQL server)
