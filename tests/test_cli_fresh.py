@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx2
@@ -19,16 +18,10 @@ from sqlalchemy.engine import URL
 
 from kaira import migrate
 from tests.conftest import BEFORE_HEAD
-from tests.helpers_pg import KAIRA, REPO_ROOT, clean_env, fresh_database, kaira_serve, plain
+from tests.helpers_pg import KAIRA, REPO_ROOT, clean_env, kaira_serve, plain
 
 HEAD = migrate.head_revision()
 ROOT_PASSWORD = "root's long password"
-
-
-@pytest.fixture
-def fresh_url(db_url: URL, tmp_path: Path) -> Iterator[URL]:
-    with fresh_database(db_url, tmp_path) as url:
-        yield url
 
 
 def run(command: list[str], env: dict[str, str], cwd: Path, stdin: str | None = None) -> str:
@@ -41,8 +34,8 @@ def run(command: list[str], env: dict[str, str], cwd: Path, stdin: str | None = 
     return result.stdout
 
 
-def test_a_new_user_makes_a_superuser_and_uses_it_over_http(fresh_url: URL, tmp_path: Path) -> None:
-    env = clean_env(database_url=plain(fresh_url))
+def test_a_new_user_makes_a_superuser_and_uses_it_over_http(empty_url: URL, tmp_path: Path) -> None:
+    env = clean_env(database_url=plain(empty_url))
 
     run([str(KAIRA), "db", "upgrade"], env, tmp_path)
     created = run(
@@ -83,9 +76,9 @@ def test_a_new_user_makes_a_superuser_and_uses_it_over_http(fresh_url: URL, tmp_
     assert behind.strip() == f"{BEFORE_HEAD} (behind: run `kaira db upgrade` to reach {HEAD})"
 
 
-def test_alembic_itself_migrates_from_the_repository_root(fresh_url: URL) -> None:
+def test_alembic_itself_migrates_from_the_repository_root(empty_url: URL) -> None:
     """The migration environment is an entry point of its own: it must configure the models itself."""
-    env = clean_env(database_url=plain(fresh_url))
+    env = clean_env(database_url=plain(empty_url))
     alembic = str(Path(sys.executable).parent / "alembic")
 
     run([alembic, "upgrade", "head"], env, REPO_ROOT)
