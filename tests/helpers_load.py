@@ -48,9 +48,12 @@ class Outcome:
 
     @property
     def never_answered(self) -> bool:
-        """No byte of an answer came: refused, or closed before the request was read."""
+        """No byte of an answer came: refused, reset, or closed without a response. Whether the
+        server had read the request is for the test to find out from what it left behind."""
         return self.status is None and (
-            self.error.startswith("ConnectError") or "without sending a response" in self.error
+            self.error.startswith("ConnectError")
+            or "without sending a response" in self.error
+            or (self.error.startswith("ReadError") and "reset" in self.error)
         )
 
 
