@@ -56,6 +56,16 @@ class JsonFormatter(logging.Formatter):
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
 
 
+def collect_only_what_lines_show() -> None:
+    """Every record skips what neither format prints: the caller's file and line (a walk up the
+    stack), the thread, the process id and name. The logging documentation's own "Optimization"
+    switches; with a line per request they were a measurable share of a small read."""
+    logging._srcfile = None
+    logging.logThreads = False
+    logging.logProcesses = False
+    logging.logMultiprocessing = False
+
+
 def logging_config(level: str, fmt: str) -> dict[str, Any]:
     """A dictConfig for the CLI and for uvicorn, which applies it again in every worker process."""
     return {

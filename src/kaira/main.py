@@ -21,11 +21,12 @@ from kaira.auth.limits import AbuseLimits, TooManyRequests
 from kaira.auth.router import router as auth_router
 from kaira.auth.service import TokenPolicy
 from kaira.config import Settings, get_settings
-from kaira.database.core import CoreWriter
+from kaira.database.core import ConnectionQueue, CoreReader, CoreWriter
 from kaira.database.engines import Engines
 from kaira.database.sessions import make_sessionmaker
 from kaira.errors import DomainError
 from kaira.feeds.router import router as feeds_router
+from kaira.logs import collect_only_what_lines_show
 from kaira.meta import package_version
 from kaira.meta import router as meta_router
 from kaira.middleware import BodyLimit, RequestContext
@@ -42,6 +43,7 @@ log = logging.getLogger("kaira")
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     configure_models()
+    collect_only_what_lines_show()
     secret_key = settings.resolved_secret_key()  # fails now, with a clear line, not at the first login
 
     @asynccontextmanager
@@ -49,7 +51,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         engines = Engines.open(settings)
         app.state.engines = engines
         app.state.sessionmaker = make_sessionmaker(engines.transactional)
-        app.state.core = CoreWriter(engines)
+        queue = ConnectionQueue(engines)
+        app.state.core = CoreWriter(engines, queue)
+        app.state.reader = CoreReader(engines, queue)
         app.state.limits = AbuseLimits(settings)
         # What exists now lives as long as the process: moving it out of the collector's generations
         # keeps full collections short, and with them the tail latency of requests that trigger one.
