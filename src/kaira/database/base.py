@@ -51,9 +51,18 @@ class UTCDateTime(TypeDecorator[datetime]):
         # and skipping the call per value is measurable on a page of posts (four per row).
         if dialect.driver == "asyncpg":
             return None
+        if dialect.name == "sqlite":
+            return _from_sqlite_text
         return super().result_processor(dialect, coltype)
 
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _from_sqlite_text(value: str | None) -> datetime | None:
+    """SQLite keeps a timestamp as naive UTC text (`2026-11-24 09:42:59.123456`, or without the fraction
+    from `CURRENT_TIMESTAMP`): one C call parses it, where SQLAlchemy's generic route (a regex, then
+    this type's own step) cost a tenth of a page of posts."""
+    return None if value is None else datetime.fromisoformat(value).replace(tzinfo=UTC)
