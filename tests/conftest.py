@@ -209,6 +209,8 @@ def count_statements(app: FastAPI) -> Callable[[], Any]:
         engines = [both.transactional.sync_engine]
         if both.separate_pools:  # PostgreSQL: a second pool, in AUTOCOMMIT
             engines.append(both.autocommit.sync_engine)
+        if both.in_process is not None:  # SQLite: reads in process
+            engines += [both.in_process.reader, both.in_process.writer]
         for engine in engines:
             event.listen(engine, "before_cursor_execute", record)
         try:

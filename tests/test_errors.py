@@ -387,17 +387,28 @@ def test_without_a_database_the_service_answers_503_quickly_and_recovers(
     assert client.post("/api/users/", json=sign_up).status_code == 201
 
 
-def test_a_read_that_waits_too_long_for_a_connection_is_a_503(client: TestClient, app: FastAPI) -> None:
-    """Requests queue for the pool's connections in arrival order (`CoreReader.queue`), but not forever."""
-    core = app.state.core
-    queue, timeout = core.queue, core.queue_timeout
-    core.queue, core.queue_timeout = asyncio.Semaphore(0), 0.05
+def test_a_statement_that_waits_too_long_for_a_connection_is_a_503(
+    client: TestClient, app: FastAPI, make_user: MakeUser
+) -> None:
+    """Statements queue for the pool's connections in arrival order (`ConnectionQueue`), but not
+    forever. On SQLite only writes queue (for the one writing connection): reads run in process."""
+    ada = make_user()
+    queue = app.state.core.queue
+    tickets, timeout = queue.tickets, queue.timeout
+    queue.tickets, queue.timeout = asyncio.Semaphore(0), 0.05
     try:
-        response = client.get("/api/posts/1")
+        read = client.get("/api/posts/1")
+        write = client.post("/api/posts/", json={"title": "t", "content": "c"}, headers=ada.headers)
     finally:
-        core.queue, core.queue_timeout = queue, timeout
+        queue.tickets, queue.timeout = tickets, timeout
 
-    assert (response.status_code, response.json()) == (503, {"detail": "Database unavailable"})
+    unavailable = (503, {"detail": "Database unavailable"})
+    assert (write.status_code, write.json()) == unavailable
+    if app.state.engines.in_process is None:  # PostgreSQL
+        assert (read.status_code, read.json()) == unavailable
+    else:
+        assert (read.status_code, read.json()) == (404, {"detail": "Post not found"})
+    assert client.get("/api/posts/", headers=ada.headers).json() == []  # the refused write left nothing
     assert client.get("/api/posts/1").status_code == 404  # no such post: the database answers again
 
 

@@ -75,12 +75,12 @@ def test_unknown_paths_and_methods_share_one_series(client: TestClient) -> None:
 
 def test_pool_gauges_show_connections_in_use_and_requests_waiting(client: TestClient, app: FastAPI) -> None:
     core = app.state.core
-    queue, timeout = core.queue, core.queue_timeout
+    tickets, timeout = core.queue.tickets, core.queue.timeout
 
     async def while_busy() -> str:
         async with app.state.engines.transactional.connect() as connection:
             await connection.exec_driver_sql("SELECT 1")
-            core.queue, core.queue_timeout = asyncio.Semaphore(0), 5
+            core.queue.tickets, core.queue.timeout = asyncio.Semaphore(0), 5
             waiter = asyncio.create_task(core.rows(select(1), {}))
             await asyncio.sleep(0.01)  # the waiter takes its place in the queue
             try:
@@ -88,7 +88,7 @@ def test_pool_gauges_show_connections_in_use_and_requests_waiting(client: TestCl
                 return metrics.generate_latest().decode()
             finally:
                 waiter.cancel()
-                core.queue, core.queue_timeout = queue, timeout
+                core.queue.tickets, core.queue.timeout = tickets, timeout
 
     busy = client.portal.call(while_busy)  # type: ignore[union-attr]
     idle = client.get("/metrics").text

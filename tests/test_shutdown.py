@@ -12,7 +12,6 @@ import signal
 import socket
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -22,16 +21,10 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from tests.conftest import TEST_SECRET
 from tests.helpers_load import Outcome, Request, bearer, load, sign_up_and_log_in
-from tests.helpers_pg import clean_env, fresh_database, kaira_serve, plain
+from tests.helpers_pg import clean_env, kaira_serve, plain
 
 SHUTDOWN_TIMEOUT = 15  # ample on a loaded machine, where a login's hashing waits for the CPU
 PASSWORD = "shutdown password"
-
-
-@pytest.fixture
-def fresh_url(db_url: URL, tmp_path: Path) -> Iterator[URL]:
-    with fresh_database(db_url, tmp_path) as url:
-        yield url
 
 
 def _refused(port: int) -> bool:
@@ -44,10 +37,10 @@ def _refused(port: int) -> bool:
 
 @pytest.mark.parametrize("workers", [1, 2])
 def test_sigterm_under_load_finishes_the_requests_in_flight_and_ends(
-    workers: int, fresh_url: URL, tmp_path: Path
+    workers: int, empty_url: URL, tmp_path: Path
 ) -> None:
     env = clean_env(
-        database_url=plain(fresh_url),
+        database_url=plain(empty_url),
         secret_key=TEST_SECRET,
         rate_limits="false",  # the abuse limits (issue 9) would refuse this many logins
         shutdown_timeout_seconds=str(SHUTDOWN_TIMEOUT),
@@ -90,7 +83,7 @@ def test_sigterm_under_load_finishes_the_requests_in_flight_and_ends(
     in_flight = [outcome for outcome in answered if outcome.during(signalled)]
     assert len(in_flight) >= 4, "the signal came while too few requests were in flight"
     assert all(_complete(outcome) for outcome in answered), _failures(answered)
-    titles = asyncio.run(_post_titles(fresh_url))
+    titles = asyncio.run(_post_titles(empty_url))
     written = {_title(o) for o in answered if _title(o)}
     unanswered = {_title(o) for o in outcomes if o.never_answered and _title(o)}
     assert written <= titles, "a post answered 201 is missing"
@@ -100,8 +93,8 @@ def test_sigterm_under_load_finishes_the_requests_in_flight_and_ends(
     assert refused_at, "new connections were still accepted until the process ended"
     assert refused_at[0] < ended
     assert log.count("Application shutdown complete.") == workers  # each worker closed its pools
-    if fresh_url.get_backend_name() == "postgresql":
-        assert asyncio.run(_connections_to(fresh_url)) == 0
+    if empty_url.get_backend_name() == "postgresql":
+        assert asyncio.run(_connections_to(empty_url)) == 0
 
 
 def _complete(outcome: Outcome) -> bool:

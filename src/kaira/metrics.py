@@ -96,8 +96,7 @@ def sample_pools(app: FastAPI) -> None:
         pools["autocommit"] = engines.autocommit.pool
     for name, pool in pools.items():
         IN_USE.labels(name).set(pool.checkedout() if isinstance(pool, QueuePool) else 0)
-    # `CoreReader.queue`, an asyncio Semaphore, keeps its waiters in `_waiters` (None until one waits).
-    WAITING.labels("autocommit").set(len(getattr(app.state.core.queue, "_waiters", None) or ()))
+    WAITING.labels("autocommit").set(app.state.core.queue.waiting)
 
 
 @contextlib.asynccontextmanager

@@ -8,16 +8,16 @@ close, and a round trip each for BEGIN and COMMIT. Here a statement checks a con
 AUTOCOMMIT pool, runs and returns it, in one hop. Statements are still SQLAlchemy statements, compiled
 once and cached by SQLAlchemy.
 
-`ReadDB` and `WriteDB` are the same runner seen two ways, so that a signature says what an endpoint
-does: a `CoreReader` has no way to open a transaction. Every statement stands alone (atomic by
-itself); work of several statements that must stand or fall together goes through
-`CoreWriter.in_transaction`.
+`ReadDB` and `WriteDB` say in a signature what an endpoint does: a `CoreReader` has no way to open a
+transaction, and on SQLite it reads in process (`InProcessSQLite`), where nothing can write. Every
+statement stands alone (atomic by itself); work of several statements that must stand or fall
+together goes through `CoreWriter.in_transaction`. Both share one `ConnectionQueue` for the pool.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
@@ -31,53 +31,91 @@ A = TypeVar("A")
 T = TypeVar("T")
 
 
-class CoreReader:
-    """Single statements on the AUTOCOMMIT pool, each its own transaction, waiting in a fair queue."""
+class ConnectionQueue:
+    """One ticket per connection of the AUTOCOMMIT pool, handed out first come, first served.
+
+    When more requests want a connection than the pool holds, SQLAlchemy's asyncio pool hands a
+    returned connection to whichever task asks first, and a waiter that loses the race queues again
+    at the back: measured with 32 clients on 10 connections, p99 of a list page was four times its
+    p50. Waiting here instead (asyncio's semaphore is fair), the pool itself never has waiters.
+    """
 
     def __init__(self, engines: Engines) -> None:
+        pool = engines.autocommit.pool
+        self.tickets = asyncio.Semaphore(pool.size() if isinstance(pool, QueuePool) else 1)
+        self.timeout = POOL_TIMEOUT
+        """How long a request may wait before it is a 503, as the pool's own timeout would."""
+
+    async def enter(self) -> None:
+        """Pair with `leave()`. (Not a context manager: this is paid on every statement.)"""
+        if self.tickets.locked():  # a timer only when there is a queue to wait in
+            async with asyncio.timeout(self.timeout):
+                await self.tickets.acquire()
+        else:
+            await self.tickets.acquire()
+
+    def leave(self) -> None:
+        self.tickets.release()
+
+    @property
+    def waiting(self) -> int:
+        # An asyncio Semaphore keeps its waiters in `_waiters` (None until one waits).
+        return len(getattr(self.tickets, "_waiters", None) or ())
+
+
+class CoreReader:
+    """Single statements, each its own transaction: on PostgreSQL through the AUTOCOMMIT pool, waiting
+    in the fair queue; on SQLite in this thread (`InProcessSQLite.reader`)."""
+
+    def __init__(self, engines: Engines, queue: ConnectionQueue) -> None:
         self.engines = engines
         self.dialect_name = engines.transactional.dialect.name
-        pool = engines.autocommit.pool
-        self.connections = pool.size() if isinstance(pool, QueuePool) else 1
-        self.queue = asyncio.Semaphore(self.connections)
-        """One ticket per connection of the pool, handed out first come, first served.
-
-        When more requests want a connection than the pool holds, SQLAlchemy's asyncio pool hands a
-        returned connection to whichever task asks first, and a waiter that loses the race queues again
-        at the back: measured with 32 clients on 10 connections, p99 of a list page was four times its
-        p50. Waiting here instead (asyncio's semaphore is fair), the pool itself never has waiters."""
-        self.queue_timeout = POOL_TIMEOUT
-        """How long a request may wait in the queue before it is a 503, as the pool's timeout would."""
+        self.queue = queue
 
     async def rows(self, statement: Executable, params: Mapping[str, Any]) -> Sequence[Row[Any]]:
-        """The rows of one statement (none for a write without RETURNING)."""
-        # `greenlet_spawn` is what SQLAlchemy's asyncio layer runs every call through; one call here
-        # does the checkout, the statement and the check-in that `AsyncConnection` would do in three.
-        await self._wait_for_connection()
-        try:
-            return await greenlet_spawn(_rows, self.engines.autocommit.sync_engine, statement, params)
-        finally:
-            self.queue.release()
+        """The rows of one statement."""
+        if (sqlite := self.engines.in_process) is not None:
+            return _rows(sqlite.reader, statement, params)
+        return await self._through_pool(statement, params)
 
     async def row(self, statement: Executable, params: Mapping[str, Any]) -> Row[Any] | None:
         rows = await self.rows(statement, params)
         return rows[0] if rows else None
 
-    async def _wait_for_connection(self) -> None:
-        """Pair with `queue.release()`. (Not a context manager: this is paid on every statement.)"""
-        if self.queue.locked():  # a timer only when there is a queue to wait in
-            async with asyncio.timeout(self.queue_timeout):
-                await self.queue.acquire()
-        else:
-            await self.queue.acquire()
+    async def _through_pool(self, statement: Executable, params: Mapping[str, Any]) -> Sequence[Row[Any]]:
+        # `greenlet_spawn` is what SQLAlchemy's asyncio layer runs every call through; one call here
+        # does the checkout, the statement and the check-in that `AsyncConnection` would do in three.
+        engine = self.engines.autocommit.sync_engine
+        return await self._in_turn(greenlet_spawn, _rows, engine, statement, params)
+
+    async def _in_turn(self, run: Callable[..., Awaitable[T]], *arguments: Any) -> T:
+        """`await run(*arguments)` once the queue gives this request a connection."""
+        await self.queue.enter()
+        try:
+            return await run(*arguments)
+        finally:
+            self.queue.leave()
 
 
 class CoreWriter(CoreReader):
-    """A reader that may also run several statements in one transaction."""
+    """A runner whose statements may write (on SQLite: in the writer's thread, `InProcessSQLite`,
+    where waiting for the write lock never stops the loop), and that may run several statements in
+    one transaction. Reads inside a request that writes take this way too."""
+
+    async def rows(self, statement: Executable, params: Mapping[str, Any]) -> Sequence[Row[Any]]:
+        """The rows of one statement (none for a write without RETURNING)."""
+        if (sqlite := self.engines.in_process) is not None:
+            return await self._in_turn(sqlite.write, _rows, sqlite.autocommit_writer, statement, params)
+        return await self._through_pool(statement, params)
 
     async def in_transaction(self, work: Callable[[Connection, A], T], argument: A) -> T:
         """`work(connection, argument)` in one transaction: committed if it returns, rolled back if not."""
-        return await greenlet_spawn(_in_transaction, self.engines.transactional.sync_engine, work, argument)
+        if (sqlite := self.engines.in_process) is not None:
+            return await self._in_turn(sqlite.write, _in_transaction, sqlite.writer, work, argument)
+        engine = self.engines.transactional.sync_engine
+        if self.engines.separate_pools:  # PostgreSQL: a pool of its own, not the queue's
+            return await greenlet_spawn(_in_transaction, engine, work, argument)
+        return await self._in_turn(greenlet_spawn, _in_transaction, engine, work, argument)
 
 
 def _rows(engine: Engine, statement: Executable, params: Mapping[str, Any]) -> Sequence[Row[Any]]:
@@ -92,7 +130,7 @@ def _in_transaction(engine: Engine, work: Callable[[Connection, A], T], argument
 
 
 async def core_reader(request: Request) -> CoreReader:  # async: FastAPI would run a `def` in a thread
-    runner: CoreWriter = request.app.state.core
+    runner: CoreReader = request.app.state.reader
     return runner
 
 

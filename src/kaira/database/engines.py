@@ -3,17 +3,19 @@
 Each worker keeps two engines on PostgreSQL: `transactional` for ORM sessions and multi-statement
 work, and `autocommit`, whose connections run each statement as its own transaction from the start
 (switching a connection to AUTOCOMMIT and back on every checkout cost a quarter of a one-statement
-read, measured). On SQLite both are the one connection of the process; statements that stand alone
-simply get no BEGIN.
+read, measured). On SQLite both are the one writing connection of the process; statements that stand
+alone simply get no BEGIN. SQLite's Core statements have engines of their own (`InProcessSQLite`).
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import event, text
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import URL, ExceptionContext
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
@@ -21,12 +23,21 @@ from sqlalchemy.pool import NullPool
 
 from kaira.config import Settings
 
+T = TypeVar("T")
+
 POOL_TIMEOUT = 30.0
 """Seconds a request may wait for a pooled connection before it fails (503)."""
 
 WITHOUT_BEGIN = "kaira_without_begin"
 """An execution option for SQLite connections whose statements each stand alone: emit no BEGIN, so
 each runs in its own implicit transaction, as statements do in AUTOCOMMIT on PostgreSQL."""
+
+
+WRITE_TRANSACTION = "kaira_write_transaction"
+"""An execution option for SQLite engines whose transactions write: BEGIN IMMEDIATE, which takes the
+write lock at the start and so waits for another writer (busy timeout) at the start. A deferred
+transaction that reads first and then writes, after another connection committed, can only be
+refused at once ("database is locked"), never wait: its snapshot is out of date."""
 
 
 def make_engine(
@@ -109,17 +120,26 @@ def _sqlite_engine(url: URL, *, echo: bool, timeout: float, foreign_keys: bool) 
         # A failed statement's message, logged with its traceback, would otherwise list the values it
         # was given: a password hash among them. SQL_ECHO shows the statements without them too.
         hide_parameters=True,
-        connect_args={"timeout": max(timeout, 5.0)},
+        connect_args={"timeout": _busy_timeout(timeout)},
         pool_timeout=POOL_TIMEOUT,
         **pool_args,
     )
+    _sqlite_recipe(engine.sync_engine, foreign_keys=foreign_keys, wal=not in_memory)
+    return engine
 
-    @event.listens_for(engine.sync_engine, "connect")
+
+def _busy_timeout(timeout: float) -> float:
+    """How long a statement waits for SQLite's write lock before 'database is locked'."""
+    return max(timeout, 5.0)
+
+
+def _sqlite_recipe(engine: Engine, *, foreign_keys: bool, wal: bool) -> None:
+    @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None  # let SQLAlchemy emit BEGIN itself (savepoints work)
         cursor = dbapi_connection.cursor()
         cursor.execute(f"PRAGMA foreign_keys={'ON' if foreign_keys else 'OFF'}")
-        if not in_memory:
+        if wal:
             cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
@@ -127,14 +147,86 @@ def _sqlite_engine(url: URL, *, echo: bool, timeout: float, foreign_keys: bool) 
         dbapi_connection.create_function("lower", 1, _unicode_lower, deterministic=True)
 
     # Migrations take the write lock up front, so instances starting together queue instead of colliding.
-    begin = "BEGIN" if foreign_keys else "BEGIN IMMEDIATE"
+    always_immediate = not foreign_keys
 
-    @event.listens_for(engine.sync_engine, "begin")
+    @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        if not connection.get_execution_options().get(WITHOUT_BEGIN):
-            connection.exec_driver_sql(begin)
+        options = connection.get_execution_options()
+        if options.get(WITHOUT_BEGIN):
+            return
+        immediate = always_immediate or options.get(WRITE_TRANSACTION)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
-    return engine
+
+@dataclass(frozen=True, slots=True)
+class InProcessSQLite:
+    """SQLite's Core statements without aiosqlite, for a database in a file.
+
+    A statement in SQLite takes microseconds in process. Handed to aiosqlite's thread, each of cursor,
+    execute, fetch, BEGIN and COMMIT is a hop between threads, and on one busy CPU each hop waits for
+    the other thread to be scheduled: the hops cost several times the SQL. So:
+
+    - `reader` runs reads right in the event loop's thread. In WAL mode a read never waits for the
+      writer (it sees the last commit), so it holds the loop only for the query itself. `query_only`
+      makes a write sent there fail instead of waiting for the write lock with the loop stopped.
+    - `writer` runs each write, a whole transaction at a time, in one thread of its own (`run`): one
+      hop per transaction, and waiting for SQLite's write lock (another process writing) costs the
+      loop nothing.
+
+    The ORM sessions keep the async engine: their work is spread over awaits in request code.
+    """
+
+    reader: Engine
+    writer: Engine
+    """Transactions: BEGIN, statements, COMMIT."""
+    autocommit_writer: Engine
+    """The same connection for a statement that stands alone: no BEGIN (`WITHOUT_BEGIN`)."""
+    writer_thread: ThreadPoolExecutor
+
+    @classmethod
+    def open(cls, url: URL, *, echo: bool, timeout: float) -> InProcessSQLite | None:
+        """None for an in-memory database, where a second connection would see a database of its own."""
+        if url.database in (None, "", ":memory:"):
+            return None
+        reader = _sync_sqlite(url, echo=echo, busy_timeout=1.0, isolation_level="AUTOCOMMIT")
+        event.listen(reader, "connect", _read_only)
+        writer = _sync_sqlite(url, echo=echo, busy_timeout=_busy_timeout(timeout))
+        _sqlite_recipe(writer, foreign_keys=True, wal=True)
+        return cls(
+            reader,
+            writer.execution_options(**{WRITE_TRANSACTION: True}),
+            writer.execution_options(**{WITHOUT_BEGIN: True}),
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix="kaira-sqlite-writer"),
+        )
+
+    async def write(self, work: Callable[..., T], *arguments: Any) -> T:
+        """`work(*arguments)` in the writer's thread."""
+        return await asyncio.get_running_loop().run_in_executor(self.writer_thread, work, *arguments)
+
+    def dispose(self) -> None:
+        self.writer_thread.shutdown(wait=True)  # a transaction under way finishes first
+        self.reader.dispose()
+        self.writer.dispose()
+
+
+def _sync_sqlite(url: URL, *, echo: bool, busy_timeout: float, isolation_level: str | None = None) -> Engine:
+    return create_engine(
+        url.set(drivername="sqlite+pysqlite"),
+        echo=echo,
+        hide_parameters=True,  # see `_sqlite_engine`
+        pool_size=1,  # one thread uses each: the loop's for reads, the writer's for writes
+        max_overflow=0,
+        # Made in one thread (tests start apps in threads of their own) and used in another.
+        connect_args={"check_same_thread": False, "timeout": busy_timeout},
+        **({"isolation_level": isolation_level} if isolation_level else {}),
+    )
+
+
+def _read_only(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA query_only=ON")
+    cursor.close()
+    dbapi_connection.create_function("lower", 1, _unicode_lower, deterministic=True)
 
 
 def _unicode_lower(value: object) -> object:
@@ -147,6 +239,8 @@ class Engines:
 
     transactional: AsyncEngine
     autocommit: AsyncEngine
+    in_process: InProcessSQLite | None = None
+    """SQLite in a file: the Core statements' engines (`InProcessSQLite`)."""
 
     @classmethod
     def open(cls, settings: Settings) -> Engines:
@@ -157,7 +251,13 @@ class Engines:
             timeout=settings.db_timeout_seconds,
         )
         if transactional.dialect.name != "postgresql":
-            return cls(transactional, transactional.execution_options(**{WITHOUT_BEGIN: True}))
+            return cls(
+                transactional,
+                transactional.execution_options(**{WITHOUT_BEGIN: True}),
+                InProcessSQLite.open(
+                    settings.db_url, echo=settings.sql_echo, timeout=settings.db_timeout_seconds
+                ),
+            )
         autocommit = make_engine(
             settings.db_url,
             echo=settings.sql_echo,
@@ -172,6 +272,8 @@ class Engines:
         return self.autocommit.pool is not self.transactional.pool
 
     async def dispose(self) -> None:
+        if self.in_process is not None:
+            self.in_process.dispose()
         if self.separate_pools:
             await self.autocommit.dispose()
         await self.transactional.dispose()

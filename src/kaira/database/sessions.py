@@ -13,9 +13,14 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from kaira.database.engines import WRITE_TRANSACTION
+
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+    """Sessions that change data; on SQLite each transaction takes the write lock at its start
+    (`WRITE_TRANSACTION`), since a read in it followed by a write could otherwise be refused at once."""
+    writing = engine.execution_options(**{WRITE_TRANSACTION: True})
+    return async_sessionmaker(writing, expire_on_commit=False, autoflush=False)
 
 
 async def open_write_session(request: Request) -> AsyncIterator[AsyncSession]:

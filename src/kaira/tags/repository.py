@@ -38,7 +38,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.types import JSON, TypeDecorator
 
-from kaira.database.core import CoreReader
+from kaira.database.core import CoreReader, CoreWriter
 from kaira.posts.models import Post
 from kaira.tags.models import Tag, post_tags
 
@@ -65,7 +65,7 @@ def _missing_names(dialect_name: str, names: Sequence[str]) -> tuple[Insert, dic
     return _insert_missing(dialect_name, len(names)), params
 
 
-async def create_missing(db: CoreReader, names: Sequence[str]) -> None:
+async def create_missing(db: CoreWriter, names: Sequence[str]) -> None:
     """Committed at once, on their own: a tag alone is harmless (only tags of published posts are
     listed), and the post that needs it may then find it with the next statement."""
     if names:
