@@ -62,8 +62,10 @@ def peers_table(
     servers: Sequence[str],
     rows: Mapping[str, Mapping[str, Summary]],
     ratios: Mapping[str, Mapping[str, float]],
+    *,
+    base: str = "kaira",
 ) -> Table:
-    """One line per workload and server (medians over rounds), with Kaira's requests/s over the peer's."""
+    """One line per workload and server (medians over rounds), with `base`'s requests/s over the other's."""
     table = Table(title=title, title_justify="left")
     table.add_column("workload", no_wrap=True)
     table.add_column("server", no_wrap=True)
@@ -71,7 +73,7 @@ def peers_table(
     table.add_column("p50 ms", justify="right")
     table.add_column("p99 ms", justify="right")
     table.add_column("errors", justify="right")
-    table.add_column("kaira ÷ this", justify="right")
+    table.add_column(f"{base} ÷ this", justify="right")
     for workload, by_server in rows.items():
         present = [s for s in servers if s in by_server]
         for index, server in enumerate(present):

@@ -1,0 +1,100 @@
+"""Servers taking turns, one at a time on the server CPU, round after round: the side-by-side suites.
+
+Absolute numbers drift between machines and minutes, ratios measured in one run do not: each server is
+started for its turn, measures every workload (warm-up included) and is stopped, then the next one has
+its turn, so that a slow minute hurts all of them alike; each ratio is taken between medians over the
+rounds. `make bench-peers` (Kaira, the tutorial, the ceiling) and `make bench --database sqlite` (Kaira
+on SQLite and on PostgreSQL) both measure this way.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from rich.console import Console
+
+from bench import dataset, kaira, probe
+from bench.measure import Result, Summary, measure
+from bench.server import Server, ServerSpec
+from bench.settings import Settings
+from bench.workloads import Workload
+
+
+@dataclass(frozen=True)
+class Contender:
+    name: str
+    spec: ServerSpec
+    authenticated: bool
+    """Kaira's writes need a token; the tutorial takes ?author_id= instead."""
+    started: Callable[[], None] | None = None
+    """Work to do once the server answers, before its load (the tutorial's tables exist only then)."""
+    log_alarms: tuple[str, ...] = ()
+    """Text that must never appear in the server's log: lines holding it are counted after each turn."""
+
+
+class Turns:
+    """The results of contenders' turns, by server and workload, and what their logs held."""
+
+    def __init__(self, settings: Settings, contenders: Mapping[str, Contender], console: Console) -> None:
+        self.settings = settings
+        self.contenders = contenders
+        self.console = console
+        self.results: dict[str, dict[str, list[Result]]] = defaultdict(lambda: defaultdict(list))
+        self.runs: list[dict[str, object]] = []
+        """Every measured run, in order, with its round and server: the record's raw data."""
+        self.alarms: dict[str, dict[str, int]] = {
+            name: dict.fromkeys(c.log_alarms, 0) for name, c in contenders.items() if c.log_alarms
+        }
+        """Per server, how many log lines held each of its alarms, over all its turns."""
+
+    def take(self, names: Sequence[str], chosen: Sequence[Workload]) -> None:
+        """`settings.rounds` rounds; in each, every named server in turn measures every chosen workload."""
+        for number in range(1, self.settings.rounds + 1):
+            for name in names:
+                self.console.print(f"Round {number}/{self.settings.rounds}: {name}")
+                for result in self._turn(self.contenders[name], chosen):
+                    self.results[name][result.workload].append(result)
+                    self.runs.append({"round": number, "server": name, **result.as_record()})
+
+    def _turn(self, contender: Contender, chosen: Sequence[Workload]) -> list[Result]:
+        """One server's turn: start it, measure each workload (warm-up included), stop it, read its log."""
+        with Server(contender.spec, cpu=self.settings.server_cpu) as server:
+            if contender.started is not None:
+                contender.started()
+            for problem in probe.problems(server.spec.base_url, chosen):
+                self.console.print(f"[bold yellow]check {contender.name}: {problem}[/]")
+            token = kaira.access_token(server.spec.base_url) if contender.authenticated else None
+            results = []
+            for workload in chosen:
+                self.console.print(f"  {workload.title}")
+                results.append(measure(server, workload, dataset.SMALL, self.settings, token=token))
+        self._read_log(contender, server.log_path)  # the next start of this server overwrites it
+        return results
+
+    def _read_log(self, contender: Contender, path: Path) -> None:
+        if not contender.log_alarms:
+            return
+        with path.open(encoding="utf-8", errors="replace") as log:
+            for line in log:
+                for alarm in contender.log_alarms:
+                    if alarm in line:
+                        self.alarms[contender.name][alarm] += 1
+
+    def summaries(self, workloads: Sequence[Workload]) -> dict[str, dict[str, Summary]]:
+        """Per workload, each server's medians over its rounds (servers in the order they first ran)."""
+        return {
+            w.key: {name: Summary.of(by[w.key]) for name, by in self.results.items() if by.get(w.key)}
+            for w in workloads
+        }
+
+
+def ratios(summaries: Mapping[str, Mapping[str, Summary]], base: str) -> dict[str, dict[str, float]]:
+    """Per workload, `base`'s requests/s over each other server's."""
+    return {
+        key: {other: by[base].rps / by[other].rps for other in by if other != base and by[other].rps}
+        for key, by in summaries.items()
+        if base in by
+    }
