@@ -79,13 +79,16 @@ def peers_table(
         for index, server in enumerate(present):
             m = by_server[server]
             ratio = ratios.get(workload, {}).get(server)
+            errors = f"[bold red]{m.errors}[/]" if m.errors else "0"
+            if not m.rps:
+                errors = "[bold red]no answer[/]"
             table.add_row(
                 m.title if index == 0 else "",
                 server + _notes(True, m.other_cpu),
                 rate(m.rps),
                 f"{m.p50_ms:.2f}",
                 f"{m.p99_ms:.2f}",
-                f"[bold red]{m.errors}[/]" if m.errors else "0",
+                errors,
                 "" if ratio is None else f"{ratio:.2f}×",
                 end_section=index == len(present) - 1,
             )

@@ -49,12 +49,15 @@ class Turns:
             name: dict.fromkeys(c.log_alarms, 0) for name, c in contenders.items() if c.log_alarms
         }
         """Per server, how many log lines held each of its alarms, over all its turns."""
+        self.taken: dict[str, int] = dict.fromkeys(contenders, 0)
+        """Turns each server had."""
 
     def take(self, names: Sequence[str], chosen: Sequence[Workload]) -> None:
         """`settings.rounds` rounds; in each, every named server in turn measures every chosen workload."""
         for number in range(1, self.settings.rounds + 1):
             for name in names:
                 self.console.print(f"Round {number}/{self.settings.rounds}: {name}")
+                self.taken[name] += 1
                 for result in self._turn(self.contenders[name], chosen):
                     self.results[name][result.workload].append(result)
                     self.runs.append({"round": number, "server": name, **result.as_record()})
