@@ -74,17 +74,10 @@ class Turns:
             for workload in chosen:
                 self.console.print(f"  {workload.title}")
                 results.append(measure(server, workload, dataset.SMALL, self.settings, token=token))
-        self._read_log(contender, server.log_path)  # the next start of this server overwrites it
+        if contender.log_alarms:  # now: the next start of this server overwrites its log
+            for alarm, count in lines_holding(server.log_path, contender.log_alarms).items():
+                self.alarms[contender.name][alarm] += count
         return results
-
-    def _read_log(self, contender: Contender, path: Path) -> None:
-        if not contender.log_alarms:
-            return
-        with path.open(encoding="utf-8", errors="replace") as log:
-            for line in log:
-                for alarm in contender.log_alarms:
-                    if alarm in line:
-                        self.alarms[contender.name][alarm] += 1
 
     def summaries(self, workloads: Sequence[Workload]) -> dict[str, dict[str, Summary]]:
         """Per workload, each server's medians over its rounds (servers in the order they first ran)."""
@@ -92,6 +85,17 @@ class Turns:
             w.key: {name: Summary.of(by[w.key]) for name, by in self.results.items() if by.get(w.key)}
             for w in workloads
         }
+
+
+def lines_holding(path: Path, texts: Sequence[str]) -> dict[str, int]:
+    """How many lines of the file at `path` hold each of `texts`."""
+    counts = dict.fromkeys(texts, 0)
+    with path.open(encoding="utf-8", errors="replace") as log:
+        for line in log:
+            for text in texts:
+                if text in line:
+                    counts[text] += 1
+    return counts
 
 
 def ratios(summaries: Mapping[str, Mapping[str, Summary]], base: str) -> dict[str, dict[str, float]]:
