@@ -12,16 +12,31 @@ from bench.settings import ROOT, Settings
 
 
 def server_spec(
-    settings: Settings, database_url: str, *, name: str = "kaira", metrics: bool = True
+    settings: Settings,
+    database_url: str,
+    *,
+    name: str = "kaira",
+    metrics: bool = True,
+    rate_limits: bool = True,
 ) -> ServerSpec:
-    """`kaira serve --port … --workers 1` on `database_url`, quiet, with a key of its own.
+    """`kaira serve --port … --workers 1` on `database_url`, otherwise with the defaults a user gets.
 
-    SECRET_KEY is set, as in production, so that the development fallback does not write a key file into
-    the repository; the key is new for every run because tokens never outlive one. RATE_LIMITS=false: a
-    load test's logins all come from one address, and the abuse limits would answer most of them 429.
-    The access token lives a day, so that the one token of a run outlasts any BENCH_DURATION (the
-    default 15 minutes could end mid-run).
+    So the access log line of every request is written (at INFO, into the server's log file), metrics
+    are counted and the abuse limits are on, unless the caller turns one off for a reason it gives.
+    Two settings cannot be left alone, and neither touches the hot path: SECRET_KEY is set, as in
+    production, so that the development fallback does not write a key file into the repository (new
+    for every run: tokens never outlive one); and the access token lives a day, so that the run's one
+    token outlasts any BENCH_DURATION (the default 15 minutes could end mid-run).
     """
+    env = {
+        "DATABASE_URL": database_url,
+        "SQL_ECHO": "false",
+        "SECRET_KEY": secrets.token_urlsafe(48),
+        "METRICS_ENABLED": str(metrics).lower(),
+        "ACCESS_TOKEN_EXPIRE_MINUTES": "1440",
+    }
+    if not rate_limits:
+        env["RATE_LIMITS"] = "false"
     return ServerSpec(
         name=name,
         argv=[
@@ -31,15 +46,7 @@ def server_spec(
         ],
         cwd=ROOT,
         port=settings.kaira_port,
-        env={
-            "DATABASE_URL": database_url,
-            "LOG_LEVEL": "WARNING",
-            "SQL_ECHO": "false",
-            "SECRET_KEY": secrets.token_urlsafe(48),
-            "METRICS_ENABLED": str(metrics).lower(),
-            "RATE_LIMITS": "false",
-            "ACCESS_TOKEN_EXPIRE_MINUTES": "1440",
-        },
+        env=env,
     )
 
 

@@ -5,7 +5,8 @@ The document's tables are then copies of recorded numbers, never numbers typed b
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -98,16 +99,20 @@ def bench_section(record: dict[str, Any]) -> Iterator[str]:
     yield from _targets(record["targets"])
 
 
-def peers_section(record: dict[str, Any]) -> Iterator[str]:
+def turns_section(record: dict[str, Any], command: str = "make bench-peers") -> Iterator[str]:
+    """A suite of servers taking turns (`bench.turns`): medians per workload and server, and ratios."""
     dirty = " with uncommitted changes" if record["dirty"] else ""
-    yield f"`make bench-peers` at {record['time']}, commit {record['commit']}{dirty}, {record['rounds']}"
+    base = record.get("base", "kaira")
+    yield f"`{command}` at {record['time']}, commit {record['commit']}{dirty}, {record['rounds']}"
     yield f"rounds of {record['duration_s']} s per workload and server, medians over the rounds; the"
     yield f"machine was {record['busy_before']:.0%} busy before the run."
     yield ""
-    yield _row(["workload", "server", "requests/s", "p50 ms", "p99 ms", "errors", "kaira ÷ this"])
+    yield _row(["workload", "server", "requests/s", "p50 ms", "p99 ms", "errors", f"{base} ÷ this"])
     yield _row(["---", "---", "--:", "--:", "--:", "--:", "--:"])
     for workload, by_server in record["summary"].items():
-        for index, (server, s) in enumerate(by_server.items()):
+        order = [s for s in record.get("servers", by_server) if s in by_server]
+        for index, server in enumerate(order):
+            s = by_server[server]
             ratio = record["ratios"].get(workload, {}).get(server)
             yield _row(
                 [
@@ -116,7 +121,7 @@ def peers_section(record: dict[str, Any]) -> Iterator[str]:
                     rate(s["rps"]),
                     f"{s['p50_ms']:.2f}",
                     f"{s['p99_ms']:.2f}",
-                    str(s["errors"]),
+                    str(s["errors"]) if s["rps"] else "no answer",
                     "" if ratio is None else f"{ratio:.2f}×",
                 ]
             )
@@ -124,9 +129,16 @@ def peers_section(record: dict[str, Any]) -> Iterator[str]:
     yield from _targets(record["targets"])
 
 
+SECTIONS: dict[str, Callable[[dict[str, Any]], Iterator[str]]] = {
+    "bench": bench_section,
+    "peers": turns_section,
+    "sqlite": partial(turns_section, command='make bench BENCH_ARGS="--database sqlite"'),
+}
+
+
 def main() -> None:
-    """Print the latest `make bench` and `make bench-peers` records as Markdown."""
-    for suite, section in (("bench", bench_section), ("peers", peers_section)):
+    """Print the latest record of each suite (`make bench`, `make bench-peers`, `--database sqlite`)."""
+    for suite, section in SECTIONS.items():
         record = latest(suite)
         if record is None:
             typer.echo(f"(no {suite} record in bench/{RESULTS.name})\n")

@@ -1,29 +1,27 @@
 """`make bench-peers`: Kaira, the tutorial (seedref) and the raw-asyncpg ceiling, side by side in one run.
 
-Absolute numbers drift between machines and minutes, ratios measured in one run do not: the servers take
-turns (Kaira, seedref, ceiling, Kaira, …), one at a time on the server CPU, so that a slow minute hurts
-all three alike, and each ratio is taken between medians over the rounds.
+The servers take turns (Kaira, seedref, ceiling, Kaira, …), one at a time on the server CPU, so that a
+slow minute hurts all three alike, and each ratio is taken between medians over the rounds (`bench.turns`).
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections import defaultdict
-from collections.abc import Sequence
-from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import typer
 
-from bench import dataset, kaira, machine, peers_venv, probe, record, seed, tables, targets
+from bench import dataset, kaira, machine, peers_venv, record, seed, tables, targets
 from bench.guard import guarded
-from bench.measure import Result, Summary, measure
+from bench.measure import Summary
 from bench.pg import ensure_database
-from bench.server import Server, ServerSpec
+from bench.server import ServerSpec
 from bench.settings import Settings, load_settings
 from bench.tables import peers_table, rate
 from bench.targets import Target
-from bench.workloads import CREATE_POST, GET_POST, GET_USER, LIST_POSTS, PEER_READS, Workload
+from bench.turns import Contender, Turns, ratios
+from bench.workloads import CREATE_POST, GET_POST, GET_USER, LIST_POSTS, PEER_READS
 from bench.wrk import require_cpus, require_tools
 
 console = tables.console()
@@ -33,14 +31,6 @@ CEILING_PORT = 8002
 READ_SERVERS = ("kaira", "seedref", "ceiling")
 WRITE_SERVERS = ("kaira", "seedref")
 """The ceiling only reads."""
-
-
-@dataclass(frozen=True)
-class Contender:
-    name: str
-    spec: ServerSpec
-    authenticated: bool
-    """Kaira's writes need a token; the tutorial takes ?author_id= instead."""
 
 
 def main(
@@ -82,6 +72,8 @@ def contenders(settings: Settings, peers_bin: Path) -> dict[str, Contender]:
                 env={"DATABASE_URL": settings.seedref_database_url, "SEEDREF_ECHO": "0", **no_pyc},
             ),
             authenticated=False,
+            # Its tables exist once it has started (create_all): load them then, unless already loaded.
+            started=partial(_load_seedref, settings),
         ),
         "ceiling": Contender(
             "ceiling",
@@ -103,32 +95,14 @@ def compare(settings: Settings, *, save: bool) -> None:
     bin_dir = peers_venv.ensure(settings.peers_dir)
     console.print("Preparing the databases…")
     asyncio.run(_prepare(settings))
-    servers = contenders(settings, bin_dir)
-    raw: dict[str, dict[str, list[Result]]] = defaultdict(lambda: defaultdict(list))
-    rounds: list[dict[str, object]] = []
+    turns = Turns(settings, contenders(settings, bin_dir), console)
+    turns.take(READ_SERVERS, PEER_READS)
+    turns.take(WRITE_SERVERS, (CREATE_POST,))  # after every read: the rows they add change no read's answer
 
-    def turns(names: Sequence[str], chosen: Sequence[Workload]) -> None:
-        for number in range(1, settings.rounds + 1):
-            for name in names:
-                console.print(f"Round {number}/{settings.rounds}: {name}")
-                for result in _turn(settings, servers[name], chosen):
-                    raw[name][result.workload].append(result)
-                    rounds.append({"round": number, "server": name, **result.as_record()})
-
-    turns(READ_SERVERS, PEER_READS)
-    turns(WRITE_SERVERS, (CREATE_POST,))  # after every read: the rows they add change no read's answer
-
-    summaries = {
-        w.key: {name: Summary.of(raw[name][w.key]) for name in raw if raw[name].get(w.key)}
-        for w in (*PEER_READS, CREATE_POST)
-    }
-    ratios = {
-        key: {peer: by["kaira"].rps / by[peer].rps for peer in by if peer != "kaira" and by[peer].rps}
-        for key, by in summaries.items()
-        if "kaira" in by
-    }
+    summaries = turns.summaries((*PEER_READS, CREATE_POST))
+    by_kaira = ratios(summaries, "kaira")
     title = f"Kaira vs peers: medians of {settings.rounds} rounds, {settings.duration_s} s each"
-    console.print(peers_table(title, READ_SERVERS, summaries, ratios))
+    console.print(peers_table(title, READ_SERVERS, summaries, by_kaira))
     checks = _targets(summaries)
     targets.print_targets(console, checks)
     if save:
@@ -138,9 +112,9 @@ def compare(settings: Settings, *, save: bool) -> None:
                 **record.context(settings),
                 "busy_before": round(busy, 3),
                 "rounds": settings.rounds,
-                "runs": rounds,
+                "runs": turns.runs,
                 "summary": {k: {s: v.as_record() for s, v in by.items()} for k, by in summaries.items()},
-                "ratios": {k: {p: round(v, 3) for p, v in by.items()} for k, by in ratios.items()},
+                "ratios": {k: {p: round(v, 3) for p, v in by.items()} for k, by in by_kaira.items()},
                 "targets": [t.as_record() for t in checks],
             }
         )
@@ -153,20 +127,8 @@ async def _prepare(settings: Settings) -> None:
     await ensure_database(settings.seedref_database_url)
 
 
-def _turn(settings: Settings, contender: Contender, chosen: Sequence[Workload]) -> list[Result]:
-    """One server's turn: start it, measure each workload (warm-up included), stop it."""
-    with Server(contender.spec, cpu=settings.server_cpu) as server:
-        if contender.name == "seedref":
-            # Its tables exist once it has started (create_all): load them now, unless already loaded.
-            asyncio.run(seed.load(settings.seedref_database_url, dataset.SMALL, seed.SEEDREF))
-        for problem in probe.problems(server.spec.base_url, chosen):
-            console.print(f"[bold yellow]check {contender.name}: {problem}[/]")
-        token = kaira.access_token(server.spec.base_url) if contender.authenticated else None
-        results = []
-        for workload in chosen:
-            console.print(f"  {workload.title}")
-            results.append(measure(server, workload, dataset.SMALL, settings, token=token))
-        return results
+def _load_seedref(settings: Settings) -> None:
+    asyncio.run(seed.load(settings.seedref_database_url, dataset.SMALL, seed.SEEDREF))
 
 
 def _targets(summaries: dict[str, dict[str, Summary]]) -> list[Target]:

@@ -4,18 +4,27 @@ Loading is skipped when the data are already there, and redone (truncate, COPY) 
 writes (created posts, sign-ups) changed them, so every run starts from the same rows. COPY loads
 100,000 posts in seconds where INSERTs through the API would take many minutes.
 
-Run alone: `python -m bench.seed [--deep] [--force]`.
+The SQLite database of `--database sqlite` is a copy of the PostgreSQL one made with Kaira's own
+portable backup and restore (`kaira db backup`, `kaira db restore`), not by a second loader: the same
+rows, ids and times, so the same request gets the same answer from both.
+
+Run alone: `python -m bench.seed [--deep] [--sqlite] [--force]`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
+import secrets
+import sqlite3
 import subprocess
+import tempfile
 from collections.abc import Iterable, Iterator
+from contextlib import closing
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import cache
+from pathlib import Path
 
 import asyncpg  # type: ignore[import-untyped]
 import typer
@@ -69,15 +78,25 @@ def password_hash() -> str:
 
 def migrate(settings: Settings, url: str) -> None:
     """Bring the schema to Kaira's newest migration with the command users run (`kaira db upgrade`)."""
+    kaira(settings, url, "db", "upgrade")
+
+
+def kaira(settings: Settings, url: str, *args: str) -> None:
+    """`kaira ARGS` on `url`, from the repository root as a user runs it.
+
+    The key is set (and thrown away) because these commands sign nothing, and without one the
+    development fallback would write a key file into the repository.
+    """
     command = settings.kaira_command
     if not command.exists():
         raise SeedError(
             f"{command.name} not found beside the interpreter: install the project (`make`) first"
         )
+    env = {"DATABASE_URL": url, "LOG_LEVEL": "WARNING", "SECRET_KEY": secrets.token_urlsafe(48)}
     done = subprocess.run(
-        [str(command), "db", "upgrade"],
+        [str(command), *args],
         cwd=ROOT,
-        env={**os.environ, "DATABASE_URL": url, "LOG_LEVEL": "WARNING"},
+        env={**os.environ, **env},
         capture_output=True,
         text=True,
         timeout=300,
@@ -85,7 +104,7 @@ def migrate(settings: Settings, url: str) -> None:
     )
     if done.returncode != 0:
         output = (done.stderr or done.stdout).strip()
-        raise SeedError(f"`kaira db upgrade` failed on {redact(url)}:\n{output}")
+        raise SeedError(f"`kaira {' '.join(args)}` failed on {redact(url)}:\n{output}")
 
 
 async def load(url: str, spec: DatasetSpec, layout: Layout, *, force: bool = False) -> bool:
@@ -118,16 +137,25 @@ async def load(url: str, spec: DatasetSpec, layout: Layout, *, force: bool = Fal
 
 async def _already_loaded(conn: asyncpg.Connection, spec: DatasetSpec, layout: Layout) -> bool:
     """Same row counts and the same last post as this spec would load: nothing wrote since the last load."""
+    for query, expected in _loaded_checks(spec, layout):
+        if await conn.fetchval(query) != expected:
+            return False
+    return True
+
+
+def _loaded_checks(spec: DatasetSpec, layout: Layout) -> Iterator[tuple[str, object]]:
+    """(query, the value it gives right after a load): the same on PostgreSQL and SQLite."""
     counts = {"users": spec.users, "posts": spec.posts}
     if layout.with_tags:
         counts |= {"tags": len(dataset.TAG_NAMES), "post_tags": spec.posts * spec.tags_per_post}
     for table, expected in counts.items():
-        if await conn.fetchval(f"SELECT count(*) FROM {table}") != expected:
-            return False
-    if await conn.fetchval("SELECT max(id) FROM posts") != spec.posts:
-        return False
-    first = next(dataset.posts(spec, dataset.now_utc()))
-    return bool(await conn.fetchval("SELECT title FROM posts WHERE id = 1") == first.title)
+        yield f"SELECT count(*) FROM {table}", expected
+    yield "SELECT max(id) FROM posts", spec.posts
+    yield "SELECT title FROM posts WHERE id = 1", next(dataset.posts(spec, dataset.now_utc())).title
+
+
+LOAD_STAMP = "SELECT created_at FROM users WHERE id = 1"
+"""Which load the rows come from: every time of a load follows from the moment it ran (`now_utc`)."""
 
 
 async def _copy(
@@ -162,12 +190,66 @@ async def prepare_kaira(settings: Settings, url: str, spec: DatasetSpec, *, forc
     return await load(url, spec, KAIRA, force=force)
 
 
+def sqlite_url(path: Path) -> str:
+    return f"sqlite:///{path}"
+
+
+async def prepare_sqlite(settings: Settings, spec: DatasetSpec, *, force: bool = False) -> bool:
+    """Make `sqlite_path` a copy of `database_url` (prepared first); True when the copy was (re)made.
+
+    The copy is made again when its rows differ from a fresh load (a run's writes), or when it comes
+    from an earlier load of PostgreSQL than the one there now: its times would differ from PostgreSQL's.
+    """
+    conn = await asyncpg.connect(asyncpg_dsn(settings.database_url))
+    try:
+        stamp = await conn.fetchval(LOAD_STAMP)
+    finally:
+        await conn.close()
+    if not force and await asyncio.to_thread(_sqlite_is_copy, settings.sqlite_path, spec, stamp):
+        return False
+    await asyncio.to_thread(_copy_to_sqlite, settings)
+    return True
+
+
+def _sqlite_is_copy(path: Path, spec: DatasetSpec, stamp: datetime) -> bool:
+    if not path.exists():
+        return False
+    try:
+        with closing(sqlite3.connect(path)) as conn:
+            for query, expected in _loaded_checks(spec, KAIRA):
+                if conn.execute(query).fetchone() != (expected,):
+                    return False
+            made = conn.execute(LOAD_STAMP).fetchone()
+    except sqlite3.Error:  # no such table, not a database: not a copy
+        return False
+    return made is not None and _utc(made[0]) == stamp
+
+
+def _utc(stored: str) -> datetime:
+    """SQLite keeps UTC times as text without a zone (SQLAlchemy's format); PostgreSQL gives them aware."""
+    moment = datetime.fromisoformat(stored)
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _copy_to_sqlite(settings: Settings) -> None:
+    """`kaira db backup` of PostgreSQL, `kaira db restore` of it into a new file (the old one removed)."""
+    path = settings.sqlite_path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    for suffix in ("", "-wal", "-shm"):  # a new file: no free pages or old WAL from an earlier run
+        path.with_name(path.name + suffix).unlink(missing_ok=True)
+    with tempfile.TemporaryDirectory(prefix="kaira-bench-") as folder:
+        backup = Path(folder) / "kaira_bench.jsonl.gz"
+        kaira(settings, settings.database_url, "db", "backup", str(backup))
+        kaira(settings, sqlite_url(path), "db", "restore", str(backup))
+
+
 app = typer.Typer(add_completion=False, help="Create, migrate and load the bench databases.")
 
 
 @app.command()
 def main(
     deep: bool = typer.Option(False, "--deep", help="Also the 100,000-post database for deep pages."),
+    sqlite: bool = typer.Option(False, "--sqlite", help="Also its SQLite copy, for --database sqlite."),
     force: bool = typer.Option(False, "--force", help="Reload even when the data are already there."),
 ) -> None:
     settings = load_settings()
@@ -178,6 +260,10 @@ def main(
         loaded = asyncio.run(prepare_kaira(settings, url, spec, force=force))
         state = "loaded" if loaded else "already there"
         console.print(f"{redact(url)}: {spec.users} users, {spec.posts} posts: {state}")
+    if sqlite:
+        copied = asyncio.run(prepare_sqlite(settings, dataset.SMALL, force=force))
+        state = "copied" if copied else "already a copy"
+        console.print(f"{settings.sqlite_path.name}, a copy of {redact(settings.database_url)}: {state}")
 
 
 if __name__ == "__main__":

@@ -17,6 +17,8 @@ ROOT = Path(__file__).resolve().parent.parent
 """The repository root: servers and `kaira db upgrade` run from here, as a user would run them."""
 
 DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/kaira_bench"
+DEFAULT_SQLITE_PATH = "bench/results/kaira_bench.db"
+"""Under bench/results/, which git ignores: the file is made anew whenever it must be reloaded."""
 
 
 class SettingsError(Exception):
@@ -31,6 +33,8 @@ class Settings:
     """The 100,000 posts data set, for deep pages only."""
     seedref_database_url: str
     """The tutorial peer's own database: it creates different tables in it."""
+    sqlite_path: Path
+    """`--database sqlite`: the file holding a copy of `database_url`'s rows, owned by the bench."""
     duration_s: int
     warmup_s: int
     connections: int
@@ -66,12 +70,14 @@ class Settings:
 def load_settings() -> Settings:
     url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE_URL)
     peers = Path(os.environ.get("KAIRA_PEERS_DIR", "../shared/peers"))
+    sqlite = Path(os.environ.get("BENCH_SQLITE_PATH") or DEFAULT_SQLITE_PATH)
     return Settings(
         database_url=url,
         deep_database_url=os.environ.get("BENCH_DEEP_DATABASE_URL") or with_database(url, suffix="_deep"),
         seedref_database_url=(
             os.environ.get("BENCH_SEEDREF_DATABASE_URL") or with_database(url, suffix="_seedref")
         ),
+        sqlite_path=sqlite if sqlite.is_absolute() else ROOT / sqlite,
         duration_s=_positive("BENCH_DURATION", _seconds("BENCH_DURATION", "10")),
         warmup_s=_non_negative("BENCH_WARMUP", _seconds("BENCH_WARMUP", "2")),
         connections=_positive("BENCH_CONNECTIONS", _integer("BENCH_CONNECTIONS", "32")),

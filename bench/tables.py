@@ -62,8 +62,10 @@ def peers_table(
     servers: Sequence[str],
     rows: Mapping[str, Mapping[str, Summary]],
     ratios: Mapping[str, Mapping[str, float]],
+    *,
+    base: str = "kaira",
 ) -> Table:
-    """One line per workload and server (medians over rounds), with Kaira's requests/s over the peer's."""
+    """One line per workload and server (medians over rounds), with `base`'s requests/s over the other's."""
     table = Table(title=title, title_justify="left")
     table.add_column("workload", no_wrap=True)
     table.add_column("server", no_wrap=True)
@@ -71,19 +73,22 @@ def peers_table(
     table.add_column("p50 ms", justify="right")
     table.add_column("p99 ms", justify="right")
     table.add_column("errors", justify="right")
-    table.add_column("kaira ÷ this", justify="right")
+    table.add_column(f"{base} ÷ this", justify="right")
     for workload, by_server in rows.items():
         present = [s for s in servers if s in by_server]
         for index, server in enumerate(present):
             m = by_server[server]
             ratio = ratios.get(workload, {}).get(server)
+            errors = f"[bold red]{m.errors}[/]" if m.errors else "0"
+            if not m.rps:
+                errors = "[bold red]no answer[/]"
             table.add_row(
                 m.title if index == 0 else "",
                 server + _notes(True, m.other_cpu),
                 rate(m.rps),
                 f"{m.p50_ms:.2f}",
                 f"{m.p99_ms:.2f}",
-                f"[bold red]{m.errors}[/]" if m.errors else "0",
+                errors,
                 "" if ratio is None else f"{ratio:.2f}×",
                 end_section=index == len(present) - 1,
             )

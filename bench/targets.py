@@ -31,6 +31,8 @@ class Target:
     """True: the measured value must reach the limit; False: it must stay at or below it."""
     unit: str = "×"
     detail: str = ""
+    digits: int = 2
+    """Decimals shown: 0 for counts (errors, log lines)."""
 
     @property
     def passed(self) -> bool:
@@ -38,7 +40,7 @@ class Target:
 
     def describe(self) -> str:
         sign = "≥" if self.at_least else "≤"
-        fmt = ".0%" if self.unit == "%" else ".2f"
+        fmt = ".0%" if self.unit == "%" else f".{self.digits}f"
         unit = "" if self.unit == "%" else self.unit
         text = f"{self.name}: {self.measured:{fmt}}{unit} (target {sign} {self.limit:{fmt}}{unit})"
         return f"{text}; {self.detail}" if self.detail else text
@@ -72,6 +74,11 @@ def read_tails(results: Iterable[Result], reads: set[str]) -> list[Target]:
 def ratio(name: str, numerator: float, denominator: float, limit: float, *, detail: str = "") -> Target:
     """A throughput ratio that must reach `limit` (Kaira's requests/s over a peer's)."""
     return Target(name, numerator / denominator if denominator else 0.0, limit, at_least=True, detail=detail)
+
+
+def none_of(name: str, count: float, *, detail: str = "") -> Target:
+    """Something that must not happen at all: errors, alarming log lines."""
+    return Target(name, count, 0, at_least=False, unit="", detail=detail, digits=0)
 
 
 def print_targets(console: Console, targets: Iterable[Target]) -> None:

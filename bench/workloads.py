@@ -83,6 +83,9 @@ KAIRA_SET = (
 )
 """`make bench`: reads first, so that the rows the writes add never change what the reads measured."""
 
+DATABASE_SET = (GET_POST, GET_USER, LIST_POSTS, LIST_PUBLISHED, LIST_BY_TAG, SEARCH, CREATE_POST)
+"""`make bench --database sqlite`: the reads of the everyday data set, then the write with the most work."""
+
 PEER_READS = (GET_POST, GET_USER, LIST_POSTS)
 """What both peers answer with Kaira's JSON shapes."""
 
