@@ -50,6 +50,7 @@ def serve(settings: Settings, *, host: str, port: int, workers: int, reload: boo
         "proxy_headers": False,
         "server_header": False,
         "timeout_graceful_shutdown": max(1, settings.shutdown_timeout_seconds - EXIT_SECONDS),
+        "loop": _event_loop(settings),
     }
     if reload or workers == 1:
         uvicorn.run(APP, reload=reload, **options)
@@ -59,6 +60,17 @@ def serve(settings: Settings, *, host: str, port: int, workers: int, reload: boo
             APP, workers=workers, timeout_worker_healthcheck=WORKER_START_SECONDS, **options
         )
         _Supervisor(config, sockets=[config.bind_socket()]).run()  # what uvicorn.run does, but for it
+
+
+def _event_loop(settings: Settings) -> str:
+    """uvloop on PostgreSQL; asyncio's own loop on SQLite.
+
+    On SQLite a read runs in the loop's thread and never waits (`kaira.database.engines.InProcessSQLite`),
+    so a request is answered in one uninterrupted step. Under uvloop, steps like these serve the
+    connections unevenly: with 32 clients listing posts, p99 was 10 to 14 times p50 (the server's own
+    times stayed under 3 ms), while asyncio's loop kept p99 within 1.5 times p50 at the same rate.
+    Requests on PostgreSQL wait for the network, and uvloop serves them faster and evenly."""
+    return "asyncio" if settings.db_url.get_backend_name() == "sqlite" else "auto"
 
 
 class _Supervisor(Multiprocess):
