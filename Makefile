@@ -38,7 +38,7 @@ format: $(STAMP)
 bench-tools:
 	@command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
 
-## make bench: load benchmark of Kaira on PostgreSQL (BENCH_DATABASE_URL)
+## make bench: load benchmark of Kaira on PostgreSQL (BENCH_DATABASE_URL); BENCH_ARGS=--database sqlite: SQLite beside PostgreSQL
 bench: $(STAMP) bench-tools
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
 

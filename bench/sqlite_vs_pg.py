@@ -117,6 +117,7 @@ def _targets(
                     detail=f"{rate(lite.rps)} vs {rate(pg.rps)} req/s, p50 {p50} ms, p99 {p99} ms",
                 )
             )
+            checks.append(targets.tail(f"sqlite {lite.title}", lite.p50_ms, lite.p99_ms))
     on_sqlite = turns.results.get("sqlite", {})
     for workload in chosen:
         results = on_sqlite.get(workload.key, []) if not workload.read else []

@@ -13,11 +13,12 @@ from rich.console import Console
 from bench.measure import Result
 
 READ_TAIL_LIMIT = 3.0
-"""p99 of a read ≤ 3 × its p50: no long tail from pauses, pool waits or blocking calls."""
+"""p99 of a read (and of creating a post) ≤ 3 × its p50: no long tail from pauses, pool waits or
+blocking calls."""
 STORM_LIMIT = 2.0
 """p99 of get-a-post while 8 clients log in ≤ 2 × its p99 alone."""
-RSS_LIMIT_MB = 250.0
-GROWTH_LIMIT = 0.10
+RSS_LIMIT_MB = 150.0
+GROWTH_LIMIT = 0.05
 CURSOR_LIMIT = 1.5
 """Page 5,000 by cursor costs within 1.5 × page 1."""
 

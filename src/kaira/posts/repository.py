@@ -8,7 +8,7 @@ Creating a post is the hot write path. On PostgreSQL the post and its tag links 
 atomic on its own: the INSERT of the post is a data-modifying CTE whose new id feeds the INSERT of the
 links, and the statement answers with the post joined to its author. SQLite has no data-modifying
 CTEs: there the same steps run one by one inside a transaction. The tags themselves exist by then
-(`kaira.tags.repository.create_missing`): the links look them up by name.
+(`kaira.tags.repository.create_missing`, in that transaction on SQLite): the links look them up by name.
 
 Posts that are about to change or go are ORM objects of the request's session.
 """
@@ -224,7 +224,9 @@ _INSERT_LINKS = insert(post_tags).from_select(
 
 
 def _insert_post_then_links(connection: Connection, values: dict[str, Any]) -> Row[Any]:
-    """SQLite: the same, as three statements; run inside one transaction."""
+    """SQLite: the missing tags and the same, as four statements in one transaction (one hop to the
+    writer's thread, `kaira.database.engines.InProcessSQLite`)."""
+    tags.create_missing_in(connection, values["tags"])
     post_id = connection.execute(_INSERT_POST, values).scalar_one()
     if values["tags"]:
         connection.execute(_INSERT_LINKS, {"post_id": post_id, "tags": values["tags"]})
@@ -232,9 +234,11 @@ def _insert_post_then_links(connection: Connection, values: dict[str, Any]) -> R
 
 
 async def insert_post(db: CoreWriter, values: dict[str, Any]) -> Row[Any]:
-    """The new post as a row of the post shape. `values["tags"]` are sorted names that exist."""
+    """The new post as a row of the post shape, its tags (`values["tags"]`, sorted names) created
+    where missing: on PostgreSQL committed first, on their own (`kaira.tags.repository.create_missing`)."""
     if db.dialect_name != "postgresql":
         return await db.in_transaction(_insert_post_then_links, values)
+    await tags.create_missing(db, values["tags"])
     (row,) = await db.rows(_insert_post_with_links(), {**values, "tag_list": values["tags"]})
     return row
 

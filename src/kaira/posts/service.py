@@ -77,9 +77,8 @@ async def create_post(
     db: CoreWriter, caller: Caller, data: PostCreate, *, author_id: int | None
 ) -> dict[str, Any]:
     """Two statements on PostgreSQL, whatever the number of tags: the missing tags, then the post and
-    its tag links in one statement (see `kaira.posts.repository`)."""
+    its tag links in one statement; one transaction on SQLite (see `kaira.posts.repository`)."""
     author = await _choose_author(db, caller, author_id)
-    await tags.create_missing(db, data.tags)
     now = utcnow()
     values = {
         "title": data.title,
