@@ -22,6 +22,8 @@ TITLES = {
     "get_post_login_storm": "get a post while 8 clients log in",
     "login_storm": "the 8 logging in meanwhile",
     "get_user": "get a user",
+    "get_one_post": "get post 1",
+    "get_one_post_304": "get post 1, unchanged (304)",
     "list_posts": "list posts (20)",
     "list_published": "list published posts (20)",
     "list_by_tag": "list posts by tag (20)",

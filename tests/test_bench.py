@@ -69,7 +69,9 @@ def test_reads_need_1_2x_and_creating_0_8x_of_postgresql() -> None:
 
     assert checks == {
         "get a post: sqlite/postgresql": False,
+        "sqlite get a post: p99/p50": True,
         "create a post: sqlite/postgresql": True,
+        "sqlite create a post: p99/p50": True,
         "create a post on SQLite, 32 clients: errors and non-2xx answers": True,
         "SQLite server's log: lines saying 'database is locked' or 'Database unavailable'": True,
     }
