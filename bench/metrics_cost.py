@@ -1,22 +1,20 @@
 """`make bench BENCH_ARGS="--metrics-cost --only get_post"`: what `/metrics` costs a read.
 
-The same server twice, with METRICS_ENABLED=true and false, in turns (on, off, on, off … for
-BENCH_ROUNDS rounds), so that drift in the machine's load falls on both alike; the cost is
+The same server twice, with METRICS_ENABLED=true and false, taking turns (`bench.turns`: on, off, on,
+off … for BENCH_ROUNDS rounds), so that drift in the machine's load falls on both alike; the cost is
 1 − (req/s with metrics) / (req/s without), between the medians of the rounds. Target: under 3 %.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
 
 from rich.console import Console
 
-from bench import dataset, kaira, record, targets
-from bench.measure import Result, Summary, measure
-from bench.server import Server
+from bench import kaira, record, targets
 from bench.settings import Settings
 from bench.tables import rate, results_table
+from bench.turns import Contender, Turns
 from bench.workloads import Workload
 
 COST_LIMIT = 0.03
@@ -25,25 +23,18 @@ TURNS = {"metrics on": True, "metrics off": False}
 
 def run(console: Console, settings: Settings, chosen: Sequence[Workload], *, busy: float, save: bool) -> None:
     reads = [workload for workload in chosen if workload.read]
-    raw: dict[str, dict[str, list[Result]]] = defaultdict(lambda: defaultdict(list))
-    for number in range(1, settings.rounds + 1):
-        for name, enabled in TURNS.items():
-            console.print(f"Round {number}/{settings.rounds}: {name}")
-            spec = kaira.server_spec(settings, settings.database_url, metrics=enabled)
-            with Server(spec, cpu=settings.server_cpu) as server:
-                token = kaira.access_token(server.spec.base_url)
-                for workload in reads:
-                    console.print(f"  {workload.title}")
-                    raw[workload.key][name].append(
-                        measure(server, workload, dataset.SMALL, settings, token=token)
-                    )
+    contenders = {
+        name: Contender(name, kaira.server_spec(settings, settings.database_url, metrics=enabled), True)
+        for name, enabled in TURNS.items()
+    }
+    turns = Turns(settings, contenders, console)
+    turns.take(list(TURNS), reads)
+    summaries = turns.summaries(reads)
     checks = []
-    summaries: dict[str, dict[str, Summary]] = {}
     for workload in reads:
-        summaries[workload.key] = by = {name: Summary.of(raw[workload.key][name]) for name in TURNS}
         for name in TURNS:
-            console.print(results_table(f"{workload.title}, {name}", raw[workload.key][name]))
-        on, off = by["metrics on"], by["metrics off"]
+            console.print(results_table(f"{workload.title}, {name}", turns.results[name][workload.key]))
+        on, off = summaries[workload.key]["metrics on"], summaries[workload.key]["metrics off"]
         checks.append(
             targets.Target(
                 f"{workload.title}: req/s lost to metrics",
