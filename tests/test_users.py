@@ -276,6 +276,20 @@ def test_updating_someone_else_is_403_and_changes_nothing(client: TestClient, ma
     assert client.get("/api/users/me", headers=ada.headers).json()["email"] == ada.email
 
 
+@pytest.mark.parametrize("method", ["PUT", "DELETE"])
+def test_a_member_gets_403_for_any_account_but_their_own_whether_it_exists_or_not(
+    client: TestClient, make_user: MakeUser, method: str
+) -> None:
+    bob = make_user()
+
+    response = client.request(
+        method, f"/api/users/{bob.id + 1000}", json={"full_name": "N"}, headers=bob.headers
+    )
+
+    assert response.status_code == 403
+    assert client.get("/api/users/me", headers=bob.headers).status_code == 200
+
+
 def test_updating_a_missing_user_is_404(client: TestClient, make_user: MakeUser) -> None:
     root = make_user(superuser=True)
 

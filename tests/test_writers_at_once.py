@@ -8,15 +8,19 @@ a post must be readable by the very next request after its 201.
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import threading
+from contextlib import closing
 from pathlib import Path
 
 import httpx2
+import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from kaira.users import service as users_service
 from tests.conftest import TEST_SECRET, MakeUser
 from tests.helpers_load import bearer, sign_up_and_log_in
 from tests.helpers_pg import clean_env, kaira_serve, plain
@@ -120,3 +124,41 @@ async def _hold_the_write_lock(app: FastAPI, holding: threading.Event) -> None:
             await connection.exec_driver_sql("COMMIT")
     finally:
         await engine.dispose()
+
+
+def test_a_new_password_is_hashed_before_the_transaction_that_stores_it_begins(
+    client: TestClient, app: FastAPI, make_user: MakeUser, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Argon2 takes tens of milliseconds on purpose. Hashed inside the request's transaction, it held
+    one of the pool's connections all that time, and on SQLite the write lock that every other write,
+    of every worker, then waited for."""
+    ada = make_user()
+    free_while_hashing: list[bool] = []
+    hash_password = users_service.hash_password_in_pool
+
+    async def hash_and_look(password: str) -> str:
+        free_while_hashing.append(await asyncio.to_thread(_another_writer_could_begin, app))
+        return await hash_password(password)
+
+    monkeypatch.setattr(users_service, "hash_password_in_pool", hash_and_look)
+    changed = client.put(f"/api/users/{ada.id}", json={"password": "a brand new one"}, headers=ada.headers)
+
+    assert changed.status_code == 200
+    assert free_while_hashing == [True]
+    new_login = {"username": ada.username, "password": "a brand new one"}
+    assert client.post("/api/auth/token", data=new_login).status_code == 200
+
+
+def _another_writer_could_begin(app: FastAPI) -> bool:
+    """SQLite: another connection gets the write lock at once. PostgreSQL: the request pool has every
+    connection free (a write transaction would hold one)."""
+    url = app.state.settings.db_url
+    if url.get_backend_name() != "sqlite":
+        return bool(app.state.engines.transactional.pool.checkedout() == 0)
+    with closing(sqlite3.connect(url.database, timeout=0, isolation_level=None)) as other:
+        try:
+            other.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError:  # database is locked
+            return False
+        other.execute("ROLLBACK")
+        return True

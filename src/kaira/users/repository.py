@@ -79,9 +79,11 @@ async def insert_user(session: AsyncSession, values: dict[str, Any]) -> Row[Any]
     return (await session.execute(statement)).one()
 
 
-async def delete_user(session: AsyncSession, user_id: int) -> None:
-    """One DELETE; the database's ON DELETE CASCADE takes the posts and their tag links with it."""
-    await session.execute(delete(User).where(User.id == user_id))
+async def delete_user(session: AsyncSession, user_id: int) -> bool:
+    """One DELETE; the database's ON DELETE CASCADE takes the posts and their tag links with it.
+    False when there was no such user."""
+    result = await session.execute(delete(User).where(User.id == user_id).returning(User.id))
+    return result.first() is not None
 
 
 @asynccontextmanager

@@ -10,7 +10,7 @@ from kaira.pagination import PageDep
 from kaira.responses import json_response, page_response, read_response
 from kaira.schemas import UserId
 from kaira.users import service
-from kaira.users.dependencies import OwnUserDep
+from kaira.users.dependencies import OwnUserId
 from kaira.users.schemas import UserCreate, UserPrivate, UserRead, UserUpdate
 
 router = APIRouter(prefix="/api/users", tags=["users"])
@@ -45,15 +45,15 @@ async def read_user(user_id: UserId, db: ReadDB, caller: OptionalCaller, request
 
 @router.put("/{user_id}", response_model=UserPrivate, responses=errors(400, 401, 403, 404, 413, 503))
 async def update_user(
-    data: UserUpdate, user: OwnUserDep, caller: CurrentCaller, session: WriteSession
+    data: UserUpdate, user_id: OwnUserId, caller: CurrentCaller, session: WriteSession
 ) -> Response:
     """A new password ends every other session of the account (the caller's own goes on)."""
-    return json_response(await service.update_user(session, user, data, caller=caller))
+    return json_response(await service.update_user(session, user_id, data, caller=caller))
 
 
 @router.delete(
     "/{user_id}", status_code=status.HTTP_204_NO_CONTENT, responses=errors(400, 401, 403, 404, 503)
 )
-async def delete_user(user: OwnUserDep, session: WriteSession) -> None:
+async def delete_user(user_id: OwnUserId, session: WriteSession) -> None:
     """Deletes the account and, through the database's cascade, every post of it."""
-    await service.delete_user(session, user)
+    await service.delete_user(session, user_id)

@@ -97,14 +97,17 @@ async def create_user(
 
 
 async def update_user(
-    session: AsyncSession, user: User, data: UserUpdate, *, caller: Caller
+    session: AsyncSession, user_id: int, data: UserUpdate, *, caller: Caller
 ) -> dict[str, Any]:
     """The changed account, with its email: only its owner or a superuser gets here."""
     changes = data.model_dump(exclude_unset=True)
+    # Hashed before the first statement, as at sign-up: the transaction (a pooled connection, and on
+    # SQLite the write lock every other write waits for) starts only once the slow hash is done.
+    new_hash = await hash_password_in_pool(changes["password"]) if changes.get("password") else None
+    user = await get_user(session, user_id)
     new_email = changes.get("email")
     if new_email is not None and new_email != user.email:
         await _refuse_taken(session, username=None, email=new_email)
-    new_hash = await hash_password_in_pool(changes["password"]) if changes.get("password") else None
     try:
         async with repository.savepoint(session):
             if new_email is not None:
@@ -121,6 +124,7 @@ async def update_user(
     return USER.read(await repository.read_profile_in(session, user.id))
 
 
-async def delete_user(session: AsyncSession, user: User) -> None:
+async def delete_user(session: AsyncSession, user_id: int) -> None:
     """Its sessions go with it (the database's cascade), and so every token of it."""
-    await repository.delete_user(session, user.id)
+    if not await repository.delete_user(session, user_id):
+        raise NotFound("User not found")
