@@ -18,8 +18,8 @@ run: $(STAMP)
 	$(BIN)/kaira serve
 
 ## make test: lint, type-check, then the whole suite with branch coverage (TEST_DATABASE_URL picks the database)
-# Two worker processes (TEST_WORKERS=0: none, all in this one), each file's tests together and in order in one of them, so a
-# file's shared server and browser start once, as they would in a single process.
+# Two worker processes (TEST_WORKERS=0: none, all in this one). Each file's tests run together and in
+# order in one of them, so a file's shared server and browser start once, as in a single process.
 TEST_WORKERS ?= 2
 test: lint browser
 	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile --cov --cov-branch --cov-fail-under=90 $(PYTEST_ARGS)

@@ -24,7 +24,9 @@ TURNS = {"metrics on": True, "metrics off": False}
 def run(console: Console, settings: Settings, chosen: Sequence[Workload], *, busy: float, save: bool) -> None:
     reads = [workload for workload in chosen if workload.read]
     contenders = {
-        name: Contender(name, kaira.server_spec(settings, settings.database_url, metrics=enabled), True)
+        name: Contender(
+            name, kaira.server_spec(settings, settings.database_url, metrics=enabled), authenticated=True
+        )
         for name, enabled in TURNS.items()
     }
     turns = Turns(settings, contenders, console)
