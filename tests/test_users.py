@@ -277,16 +277,22 @@ def test_updating_someone_else_is_403_and_changes_nothing(client: TestClient, ma
 
 
 @pytest.mark.parametrize("method", ["PUT", "DELETE"])
-def test_a_member_gets_403_for_any_account_but_their_own_whether_it_exists_or_not(
+def test_a_member_gets_404_for_a_missing_account_and_403_for_someone_elses(
     client: TestClient, make_user: MakeUser, method: str
 ) -> None:
     bob = make_user()
+    alice = make_user()
 
-    response = client.request(
-        method, f"/api/users/{bob.id + 1000}", json={"full_name": "N"}, headers=bob.headers
+    missing = client.request(
+        method, f"/api/users/{alice.id + 1000}", json={"full_name": "N"}, headers=bob.headers
+    )
+    someone_else = client.request(
+        method, f"/api/users/{alice.id}", json={"full_name": "N"}, headers=bob.headers
     )
 
-    assert response.status_code == 403
+    assert (missing.status_code, missing.json()) == (404, {"detail": "User not found"})
+    assert someone_else.status_code == 403
+    assert client.get(f"/api/users/{alice.id}").json()["full_name"] != "N"
     assert client.get("/api/users/me", headers=bob.headers).status_code == 200
 
 

@@ -174,13 +174,6 @@ def _like_pattern(word: str) -> str:
     return "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
-_USER_EXISTS = select(User.id).where(User.id == bindparam("user_id", type_=Integer))
-
-
-async def user_exists(db: CoreReader, user_id: int) -> bool:
-    return await db.row(_USER_EXISTS, {"user_id": user_id}) is not None
-
-
 # --- writing a new post -----------------------------------------------------------------------------------
 
 POSTS = cast(Table, Post.__table__)

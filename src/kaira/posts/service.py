@@ -22,6 +22,7 @@ from kaira.posts import repository
 from kaira.posts.models import Post
 from kaira.posts.schemas import POST, PostCreate, PostFilter, PostUpdate
 from kaira.tags import repository as tags
+from kaira.users import repository as users
 
 CURSOR_KIND = "posts"
 MAX_SEARCH_WORDS = 10
@@ -68,7 +69,7 @@ async def _choose_author(db: CoreReader, caller: Caller, author_id: int | None) 
         return caller.id
     if not caller.is_superuser:
         raise Forbidden("You can only create posts as yourself")
-    if not await repository.user_exists(db, author_id):
+    if not await users.user_exists(db, author_id):
         raise NotFound("Author not found")
     return author_id
 

@@ -20,6 +20,7 @@ from kaira.users.schemas import USER
 
 _PROFILE_COLUMNS = USER.columns(User)
 _PROFILE = select(*_PROFILE_COLUMNS).where(User.id == bindparam("user_id", type_=Integer))
+_EXISTS = select(User.id).where(User.id == bindparam("user_id", type_=Integer))
 
 
 @cache
@@ -36,6 +37,10 @@ def _page(after_cursor: bool) -> Select[Any]:
 
 async def read_profile(db: CoreReader, user_id: int) -> Row[Any] | None:
     return await db.row(_PROFILE, {"user_id": user_id})
+
+
+async def user_exists(db: CoreReader, user_id: int) -> bool:
+    return await db.row(_EXISTS, {"user_id": user_id}) is not None
 
 
 async def read_profile_in(session: AsyncSession, user_id: int) -> Row[Any]:
