@@ -210,7 +210,7 @@ def count_statements(app: FastAPI) -> Callable[[], Any]:
         if both.separate_pools:  # PostgreSQL: a second pool, in AUTOCOMMIT
             engines.append(both.autocommit.sync_engine)
         if both.in_process is not None:  # SQLite: reads in process
-            engines += [both.in_process.reader, both.in_process.writer]
+            engines += [both.in_process.reader.engine, both.in_process.writer]
         for engine in engines:
             event.listen(engine, "before_cursor_execute", record)
         try:

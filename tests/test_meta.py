@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import Callable, Iterator
 from importlib.metadata import version
@@ -13,6 +14,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import URL
 
 import kaira
+from kaira import migrate
 from kaira.config import Settings, parse_database_url
 from kaira.main import create_app
 
@@ -64,6 +66,43 @@ def test_health_reports_an_unreachable_database(tmp_path: Path) -> None:
     assert health.status_code == 503
     assert health.json() == {"status": "unhealthy", "database": "OperationalError"}
     assert (listing.status_code, listing.json()) == (503, {"detail": "Database unavailable"})
+
+
+def test_sqlite_reads_are_answered_once_the_database_can_be_opened_without_a_restart(tmp_path: Path) -> None:
+    """SQLite's reads keep one connection open (`HeldConnection`): it is opened at the first read
+    that can open it, and a read that fails on it leaves it usable for the next."""
+    folder = tmp_path / "later"
+    url = f"sqlite:///{folder / 'kaira.db'}"
+    app = create_app(Settings(database_url=url, secret_key="k" * 40, environment="test"))
+
+    with TestClient(app, raise_server_exceptions=False) as client:
+        unopenable = client.get("/api/users/")
+        folder.mkdir()
+        without_tables = client.get("/api/users/")
+        asyncio.run(migrate.upgrade(parse_database_url(url)))
+        migrated = client.get("/api/users/")
+
+    assert (unopenable.status_code, unopenable.json()) == (503, {"detail": "Database unavailable"})
+    assert (without_tables.status_code, without_tables.json()) == (503, {"detail": "Database unavailable"})
+    assert (migrated.status_code, migrated.json()) == (200, [])
+
+
+def test_a_sqlite_read_connection_that_broke_is_replaced_by_the_next_read(tmp_path: Path) -> None:
+    """A connection SQLAlchemy finds unusable (here: closed under it) is invalidated by the read that
+    meets it, a 503; the next read connects anew rather than failing until a restart."""
+    url = f"sqlite:///{tmp_path / 'kaira.db'}"
+    asyncio.run(migrate.upgrade(parse_database_url(url)))
+    app = create_app(Settings(database_url=url, secret_key="k" * 40, environment="test"))
+
+    with TestClient(app, raise_server_exceptions=False) as client:
+        assert client.get("/api/users/").status_code == 200
+        reader = app.state.engines.in_process.reader
+        reader._connection.connection.dbapi_connection.close()
+        broken = client.get("/api/users/")
+        replaced = client.get("/api/users/")
+
+    assert (broken.status_code, broken.json()) == (503, {"detail": "Database unavailable"})
+    assert (replaced.status_code, replaced.json()) == (200, [])
 
 
 def test_the_documentation_is_served(client: TestClient) -> None:

@@ -75,7 +75,7 @@ class CoreReader:
     async def rows(self, statement: Executable, params: Mapping[str, Any]) -> Sequence[Row[Any]]:
         """The rows of one statement."""
         if (sqlite := self.engines.in_process) is not None:
-            return _rows(sqlite.reader, statement, params)
+            return sqlite.reader.rows(statement, params)
         return await self._through_pool(statement, params)
 
     async def row(self, statement: Executable, params: Mapping[str, Any]) -> Row[Any] | None:
