@@ -257,3 +257,39 @@ def test_a_special_use_email_domain_is_refused_as_documented(client: TestClient,
     pattern = client.get("/openapi.json").json()["components"]["schemas"]["UserCreate"]["properties"]["email"]
     assert not re.fullmatch(pattern["pattern"], "ada@w5pz.true.test")
     assert re.fullmatch(pattern["pattern"], "ada@example.com")
+
+
+NOT_PLAIN = {  # as sent in a URL, and the same number written plainly
+    "space before": ("%201", "1"),
+    "space after": ("1%20", "1"),
+    "line feed after": ("1%0A", "1"),
+    "plus": ("%2B1", "1"),
+    "leading zero": ("01", "1"),
+    "decimal point": ("1.0", "1"),
+    "underscore": ("1_0", "10"),
+}
+
+
+@pytest.mark.parametrize(("written", "plain"), NOT_PLAIN.values(), ids=NOT_PLAIN.keys())
+def test_a_number_not_written_in_plain_digits_is_a_422_in_paths_and_queries(
+    client: TestClient, make_user: MakeUser, written: str, plain: str
+) -> None:
+    """pydantic's lax parsing read " 1", "+1", "01" and "1.0" as 1, and "1_0" as 10: one post had many
+    addresses, and requests the OpenAPI document calls malformed were answered (schemathesis counts those)."""
+    ada = make_user()
+    places = {
+        "/api/users/{}": ("path", "user_id"),
+        "/api/posts/{}": ("path", "post_id"),
+        "/api/posts/?author_id={}": ("query", "author_id"),
+        "/api/posts/?limit={}": ("query", "limit"),
+        "/api/users/?skip={}": ("query", "skip"),
+    }
+
+    for url, place in places.items():
+        refused = client.get(url.format(written), headers=ada.headers)
+        answered = client.get(url.format(plain), headers=ada.headers)
+
+        assert refused.status_code == 422, url
+        assert refused.json()["detail"][0]["loc"] == list(place)
+        assert refused.json()["detail"][0]["type"] == "int_parsing"
+        assert answered.status_code in (200, 404), url

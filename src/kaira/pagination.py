@@ -18,7 +18,7 @@ import orjson
 from fastapi import Depends, Query
 
 from kaira.errors import InvalidCursor
-from kaira.schemas import Text
+from kaira.schemas import PlainInteger, Text
 
 MAX_SKIP = 2**31 - 1
 Cursor = Annotated[str, Text(max_length=512)]
@@ -32,8 +32,8 @@ class Page:
 
 
 async def page_params(  # async: FastAPI would run a plain `def` in a worker thread, per request
-    skip: Annotated[int, Query(ge=0, le=MAX_SKIP, description="Rows to skip")] = 0,
-    limit: Annotated[int, Query(ge=1, le=100, description="Rows in a page")] = 10,
+    skip: Annotated[int, Query(ge=0, le=MAX_SKIP, description="Rows to skip"), PlainInteger] = 0,
+    limit: Annotated[int, Query(ge=1, le=100, description="Rows in a page"), PlainInteger] = 10,
     cursor: Annotated[Cursor | None, Query(description="Opaque, from the previous page's Link")] = None,
 ) -> Page:
     return Page(skip=skip, limit=limit, cursor=cursor)

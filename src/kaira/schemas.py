@@ -7,7 +7,14 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Path
-from pydantic import BaseModel, ConfigDict, GetCoreSchemaHandler, GetJsonSchemaHandler, StringConstraints
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    GetCoreSchemaHandler,
+    GetJsonSchemaHandler,
+    StringConstraints,
+)
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema, PydanticCustomError, core_schema
 
@@ -93,5 +100,25 @@ class ReadSchema(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
 
-UserId = Annotated[int, Path(ge=1, le=MAX_ID, description="A user's id")]
-PostId = Annotated[int, Path(ge=1, le=MAX_ID, description="A post's id")]
+_PLAIN_INTEGER = re.compile(r"-?(?:0|[1-9][0-9]*)")
+
+
+def _written_plainly(value: Any) -> Any:
+    """A number in a path or a query is written in ASCII digits, without leading zeros or a plus.
+
+    pydantic's lax parsing also takes " 7", "+7", "07", "7.0" and "1_0" (which is 10): one post would
+    have many addresses, and a request that the OpenAPI document calls malformed would be answered.
+    The error is pydantic's own for "abc", so every malformed number gets the same 422."""
+    if isinstance(value, str) and not _PLAIN_INTEGER.fullmatch(value):
+        raise PydanticCustomError(
+            "int_parsing", "Input should be a valid integer, unable to parse string as an integer"
+        )
+    return value
+
+
+PlainInteger = BeforeValidator(_written_plainly)
+"""For every integer read from a path or a query string: `Annotated[int, Query(...), PlainInteger]`
+(after the constraints: before them it would hide them from the OpenAPI document)."""
+
+UserId = Annotated[int, Path(ge=1, le=MAX_ID, description="A user's id"), PlainInteger]
+PostId = Annotated[int, Path(ge=1, le=MAX_ID, description="A post's id"), PlainInteger]

@@ -13,12 +13,14 @@ from kaira.posts import service
 from kaira.posts.dependencies import OwnPostDep
 from kaira.posts.schemas import PostCreate, PostFilter, PostRead, PostUpdate, SearchWords
 from kaira.responses import json_response, page_response, read_response
-from kaira.schemas import MAX_ID, PostId
+from kaira.schemas import MAX_ID, PlainInteger, PostId
 from kaira.tags.schemas import TagName
 
 router = APIRouter(prefix="/api/posts", tags=["posts"])
 
-AuthorIdQuery = Annotated[int | None, Query(ge=1, le=MAX_ID, description="Only this author's posts")]
+AuthorIdQuery = Annotated[
+    int | None, Query(ge=1, le=MAX_ID, description="Only this author's posts"), PlainInteger
+]
 
 
 @router.post(
