@@ -16,8 +16,8 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from kaira import migrate
 from tests.conftest import TEST_SECRET
-from tests.helpers_load import Request, bearer, load, sign_up_and_log_in
-from tests.helpers_pg import clean_env, execute_on, fresh_database, kaira_serve, plain
+from tests.helpers_load import Outcome, Request, bearer, load, sign_up_and_log_in
+from tests.helpers_pg import clean_env, execute_on, fresh_database, kaira_serve, plain, wait_for
 
 pytestmark = pytest.mark.postgres_only
 WRITES = 100
@@ -59,15 +59,26 @@ def test_two_instances_started_together_migrate_once_and_lose_no_write(
 
         with load(next_request, threads=8) as running:
             running.wait_for_requests(WRITES, after=0, seconds=60)
+            # Which worker accepts a new connection is the kernel's choice: one of an instance may
+            # win a hundred in a row. Writing on until each has answered shows all four serve.
+            wait_for(
+                lambda: len(_workers_that_answered(running.outcomes)) == 4,
+                seconds=60,
+                what="each of the four workers (two instances, two workers each) to answer a write",
+            )
         stored = _post_ids(second.base_url, author_id, token)
 
     outcomes = running.outcomes
     assert all(outcome.status == 201 for outcome in outcomes), {o.status for o in outcomes}
     created = {orjson.loads(outcome.body)["id"] for outcome in outcomes}
     assert stored == created
-    assert len({outcome.worker for outcome in outcomes}) == 4  # both instances, both workers each
+    assert len(_workers_that_answered(outcomes)) == 4  # both instances, both workers each
     assert asyncio.run(migrate.current_revision(recorded_url)) == migrate.head_revision()
     assert asyncio.run(_times_created(recorded_url, "public.users")) == 1
+
+
+def _workers_that_answered(outcomes: list[Outcome]) -> set[str]:
+    return {outcome.worker for outcome in list(outcomes) if outcome.status is not None}
 
 
 def _post_ids(base_url: str, author_id: int, token: str) -> set[int]:
