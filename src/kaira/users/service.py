@@ -16,7 +16,7 @@ from kaira.auth.caller import Caller
 from kaira.auth.hashing import hash_password_in_pool
 from kaira.database.base import utcnow
 from kaira.database.core import CoreReader
-from kaira.errors import Conflict, NotFound
+from kaira.errors import Conflict, Forbidden, NotFound
 from kaira.pagination import Page, PageOf, decode_cursor, encode_cursor
 from kaira.users import repository
 from kaira.users.models import User
@@ -50,6 +50,19 @@ async def list_users(db: CoreReader, page: Page, *, caller: Caller | None) -> Pa
         page.limit,
         cursor_of=lambda user: encode_cursor(CURSOR_KIND, user["id"]),
     )
+
+
+async def check_may_change(db: CoreReader, user_id: int, *, caller: Caller) -> None:
+    """404 for no such account, 403 for someone else's: in that order, as for posts.
+
+    A read outside any transaction: loading the account through the request's session here would open
+    its transaction before a new password's hash, holding a pooled connection (and on SQLite the write
+    lock) for the hash's whole time. An account deleted meanwhile is still a 404, from the change's
+    own statement (`update_user`, `delete_user`)."""
+    if not await repository.user_exists(db, user_id):
+        raise NotFound("User not found")
+    if not caller.may_act_for(user_id):
+        raise Forbidden("You can only change your own account")
 
 
 async def get_user(session: AsyncSession, user_id: int) -> User:
