@@ -61,7 +61,7 @@ def populate(url: URL, cwd: Path) -> None:
             (ada, {"title": "안녕하세요", "content": "# 첫 글\n\n반갑습니다", "is_published": True,
                    "tags": ["인사", "Intro"]}),
             (ada, {"title": "Draft", "content": "not yet", "is_published": False, "tags": ["intro"]}),
-            (bob, {"title": "Bob's", "content": "- one\n- two", "is_published": True, "tags": ["python"]}),
+            (bob, {"title": "Bob's", "content": "- Öl\n- two", "is_published": True, "tags": ["python"]}),
             (bob, {"title": "Gone", "content": "soon deleted", "is_published": True}),
             (bob, {"title": "Bob's draft", "content": "`code`", "is_published": False,
                    "tags": ["python", "초안"]}),
@@ -97,6 +97,7 @@ def answers(url: URL) -> dict[str, Any]:
             ask("/api/posts/published?limit=100", caller)
             ask("/api/posts/?tag=intro&limit=100", caller)
             ask("/api/posts/?q=%EC%95%88%EB%85%95&limit=100", caller)  # 안녕
+            assert ask("/api/posts/?q=%C3%B6L&limit=100", caller)  # öL: case folded beyond ASCII
             ask("/api/tags/", caller)
             if caller != "anonymous":
                 ask("/api/users/me", caller)

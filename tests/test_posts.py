@@ -403,6 +403,32 @@ def test_search_ignores_case_beyond_ascii(
     assert titles(client.get("/api/posts/?q=МИР%20öl")) == ["Привет, Мир"]
 
 
+def test_search_follows_each_post_through_edits_and_deletions(
+    client: TestClient, make_user: MakeUser, make_post: MakePost
+) -> None:
+    """On SQLite, search reads a lower-case copy of each post that triggers keep: it must never lag."""
+    ada, bob = make_user(), make_user()
+    first = make_post(ada, title="Café notes", content="Ärger über Öl")
+    make_post(bob, title="Straße", content="МИР")
+    assert titles(client.get("/api/posts/?q=CAFÉ%20ärger")) == ["Café notes"]
+
+    url, headers = f"/api/posts/{first['id']}", ada.headers
+    assert client.put(url, json={"title": "Tea notes"}, headers=headers).status_code == 200
+    assert titles(client.get("/api/posts/?q=café")) == []
+    assert titles(client.get("/api/posts/?q=TEA%20öl")) == ["Tea notes"]
+    assert client.put(url, json={"content": "Ruhe"}, headers=headers).status_code == 200
+    assert titles(client.get("/api/posts/?q=ärger")) == []
+    assert titles(client.get("/api/posts/?q=tea%20RUHE")) == ["Tea notes"]
+
+    assert client.delete(url, headers=headers).status_code == 204
+    assert titles(client.get("/api/posts/?q=notes")) == []
+    assert titles(client.get("/api/posts/?q=мир")) == ["Straße"]
+    assert client.delete(f"/api/users/{bob.id}", headers=bob.headers).status_code == 204  # posts cascade
+    assert titles(client.get("/api/posts/?q=мир")) == []
+    make_post(ada, title="Мир again", content="new")
+    assert titles(client.get("/api/posts/?q=мир")) == ["Мир again"]
+
+
 def test_percent_and_underscore_in_a_search_are_plain_characters(
     client: TestClient, make_user: MakeUser, make_post: MakePost
 ) -> None:

@@ -15,6 +15,7 @@ from sqlalchemy.engine import URL, Connection
 
 from kaira.config import ConfigError
 from kaira.database.engines import make_engine
+from kaira.models import DERIVED_TABLES
 
 # Any constant both sides agree on: instances starting together take turns to migrate.
 MIGRATION_LOCK_KEY = 0x6B61697261  # "kaira"
@@ -27,8 +28,11 @@ SEARCH_INDEXES = frozenset({"ix_posts_title_trgm", "ix_posts_content_trgm"})
 def include_in_comparison(
     obj: object, name: str | None, type_: str, reflected: bool, compare_to: object
 ) -> bool:
-    """Alembic's `include_object`: the models and the database are compared without the search indexes."""
-    return not (type_ == "index" and name in SEARCH_INDEXES)
+    """Alembic's `include_object`: the models and the database are compared without the search indexes
+    and the derived tables."""
+    if type_ == "index":
+        return name not in SEARCH_INDEXES
+    return not (type_ == "table" and name in DERIVED_TABLES)
 
 
 def alembic_config() -> Config:

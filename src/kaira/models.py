@@ -13,11 +13,24 @@ from sqlalchemy.orm import configure_mappers
 
 from kaira.auth.models import LoginSession
 from kaira.database.base import Base
-from kaira.posts.models import Post
+from kaira.posts.models import POST_SEARCH, Post
 from kaira.tags.models import Tag, post_tags
 from kaira.users.models import User
 
-__all__ = ["Base", "LoginSession", "Post", "Tag", "User", "configure_models", "post_tags"]
+__all__ = [
+    "DERIVED_TABLES",
+    "Base",
+    "LoginSession",
+    "Post",
+    "Tag",
+    "User",
+    "configure_models",
+    "post_tags",
+]
+
+DERIVED_TABLES = frozenset({POST_SEARCH.name})
+"""Tables the database keeps itself (triggers) from other tables' rows: not models, so not compared
+with the migrations, and not in backups (restoring the rows they derive from rebuilds them)."""
 
 
 def configure_models() -> None:

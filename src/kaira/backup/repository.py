@@ -14,16 +14,19 @@ from typing import Any
 
 from sqlalchemy import Connection, Integer, MetaData, Table, func, insert, select, text
 
+from kaira.models import DERIVED_TABLES
+
 ALEMBIC_TABLE = "alembic_version"
 
 
 def reflect_tables(connection: Connection, only: Collection[str] | None = None) -> list[Table]:
-    """The database's tables (or those of `only` that exist), parents before children."""
+    """The database's tables of rows (or those of `only` that exist), parents before children: neither
+    Alembic's record nor the tables derived from the others."""
     metadata = MetaData()
     with warnings.catch_warnings():  # SQLite cannot reflect the expression index on lower(email)
         warnings.filterwarnings("ignore", message=".*expression-based index.*")
-        existing = set(connection.dialect.get_table_names(connection))
-        names = [name for name in existing if name != ALEMBIC_TABLE and (only is None or name in only)]
+        existing = set(connection.dialect.get_table_names(connection)) - DERIVED_TABLES - {ALEMBIC_TABLE}
+        names = [name for name in existing if only is None or name in only]
         metadata.reflect(connection, only=names)
     return [table for table in metadata.sorted_tables if table.name in names]
 
@@ -43,10 +46,12 @@ def insert_batch(connection: Connection, table: Table, rows: Sequence[dict[str, 
 
 
 def drop_tables(connection: Connection, tables: Sequence[Table]) -> None:
-    """The tables (children first) and Alembic's record of the revision: the database is base again."""
+    """The tables (children first), those derived from them and Alembic's record of the revision: the
+    database is base again."""
     for table in reversed(tables):
         table.drop(connection)
-    connection.execute(text(f"DROP TABLE IF EXISTS {ALEMBIC_TABLE}"))
+    for name in (*sorted(DERIVED_TABLES), ALEMBIC_TABLE):
+        connection.execute(text(f"DROP TABLE IF EXISTS {name}"))
 
 
 def broken_reference(connection: Connection) -> tuple[str, str] | None:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text, false
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, column, false, table
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from kaira.database.base import Base, UTCDateTime, utcnow
@@ -42,3 +42,8 @@ class Post(Base):
 
     def __repr__(self) -> str:
         return f"<Post id={self.id} title={self.title!r}>"
+
+
+POST_SEARCH = table("post_search", column("post_id", Integer), column("folded", Text))
+"""SQLite only: each post's title and content in lower case, kept by triggers, for search (migration
+0005 says why). Not a model: no code writes it, and PostgreSQL has no such table."""

@@ -33,6 +33,7 @@ from sqlalchemy import (
     Text,
     bindparam,
     delete,
+    func,
     insert,
     or_,
     select,
@@ -46,7 +47,7 @@ from sqlalchemy.orm import joinedload
 from kaira.auth.caller import Caller
 from kaira.database.base import UTCDateTime
 from kaira.database.core import CoreReader, CoreWriter
-from kaira.posts.models import Post
+from kaira.posts.models import POST_SEARCH, Post
 from kaira.posts.schemas import AUTHOR, POST, PostFilter
 from kaira.tags import repository as tags
 from kaira.tags.models import post_tags
@@ -115,11 +116,8 @@ def _page(shape: _PageShape) -> Select[Any]:
         chosen = chosen.where(Post.author_id == bindparam("author_id", type_=Integer))
     if shape.by_tag:
         chosen = chosen.where(Post.id.in_(tags.tagged("tag")))
-    for index in range(shape.words):
-        pattern = bindparam(f"word_{index}", type_=String)
-        chosen = chosen.where(
-            or_(Post.title.ilike(pattern, escape="\\"), Post.content.ilike(pattern, escape="\\"))
-        )
+    if shape.words:
+        chosen = _holding_words(chosen, shape.dialect_name, shape.words)
     if shape.after_cursor:
         # Typed as the columns, so the instant is converted to UTC as stored, whatever its offset.
         after = tuple_(
@@ -167,6 +165,22 @@ async def read_page(
         after_cursor=after is not None,
     )
     return await db.rows(_page(shape), params)
+
+
+def _holding_words(chosen: Select[Any], dialect_name: str, words: int) -> Select[Any]:
+    """Posts whose title or content holds each of the words `:word_0`… in any case. PostgreSQL folds
+    case itself (its trigram indexes serve `ILIKE`); SQLite matches the lower-case copy that triggers
+    keep (`POST_SEARCH`) instead of folding every row it walks with Python's `lower()`."""
+    patterns = [bindparam(f"word_{index}", type_=String) for index in range(words)]
+    if dialect_name == "sqlite":
+        chosen = chosen.join(POST_SEARCH, POST_SEARCH.c.post_id == Post.id)
+        return chosen.where(*(POST_SEARCH.c.folded.like(func.lower(word), escape="\\") for word in patterns))
+    return chosen.where(
+        *(
+            or_(Post.title.ilike(word, escape="\\"), Post.content.ilike(word, escape="\\"))
+            for word in patterns
+        )
+    )
 
 
 def _like_pattern(word: str) -> str:
