@@ -2,14 +2,15 @@
 
 Search ignores case in every script, and SQLite's own `lower()` and `LIKE` fold ASCII only, so each
 Kaira connection replaces `lower()` with Python's (`kaira.database.engines`). Called on every row a
-search walks, that function was most of a search's cost: 0.44 ms of a page's statement instead of
-0.08 ms, and 3.2 ms instead of 0.8 ms for a word no post holds, on 1,000 posts; all of it with the
-event loop held, since SQLite's reads run in the loop's thread.
+search walks, that function was most of a search's cost: choosing a page of posts took 0.44 ms
+instead of 0.08 ms, and 3.2 ms instead of 0.8 ms for a word no post holds, on 1,000 posts (`sqlite3`);
+all of it with the event loop held, since SQLite's reads run in the loop's thread.
 
 So `post_search` keeps, per post, `lower(title) || char(10) || lower(content)`, and search is a plain
 `LIKE` on it. A search word never holds a line break (the words are split on white space), so a match
 never spans the two. Triggers keep it current whoever writes `posts` (the API, `kaira db restore`, a
-cascade from a deleted user), each through the connection's own `lower()`: Python's in Kaira. It is
+cascade from a deleted user), each through the connection's own `lower()`: Python's in Kaira (a row
+written from the `sqlite3` shell is folded in ASCII only, as SQLite's own search would be). It is
 derived data: backups leave it out, and restoring rebuilds it (`kaira.models.DERIVED_TABLES`). A later
 migration that rebuilds `posts` in batch mode drops its triggers with it, and must make them again.
 
