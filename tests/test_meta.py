@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import URL
 
@@ -54,10 +55,14 @@ def test_health_asks_the_database(client: TestClient, count_statements: Callable
     assert any("SELECT 1" in statement for statement in statements)
 
 
+def _app(database_url: str) -> FastAPI:
+    return create_app(Settings(database_url=database_url, secret_key="k" * 40, environment="test"))
+
+
 def test_health_reports_an_unreachable_database(tmp_path: Path) -> None:
     """SQLite cannot open a file in a directory that does not exist: as good as a database that is down."""
     url = f"sqlite:///{tmp_path / 'missing' / 'kaira.db'}"
-    app = create_app(Settings(database_url=url, secret_key="k" * 40, environment="test"))
+    app = _app(url)
 
     with TestClient(app, raise_server_exceptions=False) as client:
         health = client.get("/health")
@@ -73,7 +78,7 @@ def test_sqlite_reads_are_answered_once_the_database_can_be_opened_without_a_res
     that can open it, and a read that fails on it leaves it usable for the next."""
     folder = tmp_path / "later"
     url = f"sqlite:///{folder / 'kaira.db'}"
-    app = create_app(Settings(database_url=url, secret_key="k" * 40, environment="test"))
+    app = _app(url)
 
     with TestClient(app, raise_server_exceptions=False) as client:
         unopenable = client.get("/api/users/")
@@ -92,7 +97,7 @@ def test_a_sqlite_read_connection_that_broke_is_replaced_by_the_next_read(tmp_pa
     meets it, a 503; the next read connects anew rather than failing until a restart."""
     url = f"sqlite:///{tmp_path / 'kaira.db'}"
     asyncio.run(migrate.upgrade(parse_database_url(url)))
-    app = create_app(Settings(database_url=url, secret_key="k" * 40, environment="test"))
+    app = _app(url)
 
     with TestClient(app, raise_server_exceptions=False) as client:
         assert client.get("/api/users/").status_code == 200
