@@ -1,4 +1,4 @@
-"""Prometheus metrics: requests, their durations, the database pools, rate-limit rejections.
+"""Prometheus metrics: requests, their durations, the database pools, long reads, rate-limit rejections.
 
 With one process the metrics live in its memory. `kaira serve --workers N` (N > 1) points every worker
 at one private directory (`PROMETHEUS_MULTIPROC_DIR`, see `kaira.serving`), where prometheus-client
@@ -62,6 +62,10 @@ WAITING = Gauge(
 )
 RATE_LIMIT_REJECTIONS = Counter(
     "kaira_rate_limit_rejections_total", "Requests refused with 429 by an abuse limit", ["limit"]
+)
+LONG_READS = Counter(
+    "kaira_db_long_reads_total",
+    "SQLite reads stopped in the event loop's thread past their budget and run again in another thread",
 )
 for _limit in ("login_per_account", "login_per_address", "signup_per_address"):
     RATE_LIMIT_REJECTIONS.labels(_limit)  # present, at 0, before the first rejection

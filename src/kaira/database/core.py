@@ -65,7 +65,7 @@ class ConnectionQueue:
 
 class CoreReader:
     """Single statements, each its own transaction: on PostgreSQL through the AUTOCOMMIT pool, waiting
-    in the fair queue; on SQLite in this thread (`InProcessSQLite.reader`)."""
+    in the fair queue; on SQLite in this thread, or past a budget in another (`InProcessSQLite.read`)."""
 
     def __init__(self, engines: Engines, queue: ConnectionQueue) -> None:
         self.engines = engines
@@ -75,7 +75,7 @@ class CoreReader:
     async def rows(self, statement: Executable, params: Mapping[str, Any]) -> Sequence[Row[Any]]:
         """The rows of one statement."""
         if (sqlite := self.engines.in_process) is not None:
-            return sqlite.reader.rows(statement, params)
+            return await sqlite.read(statement, params)
         return await self._through_pool(statement, params)
 
     async def row(self, statement: Executable, params: Mapping[str, Any]) -> Row[Any] | None:

@@ -10,10 +10,12 @@ alone simply get no BEGIN. SQLite's Core statements have engines of their own (`
 from __future__ import annotations
 
 import asyncio
+import sqlite3
+import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import Connection, Engine, Executable, Row, create_engine, event, text
 from sqlalchemy.engine import URL, ExceptionContext
@@ -21,6 +23,7 @@ from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
+from kaira import metrics
 from kaira.config import Settings
 
 T = TypeVar("T")
@@ -158,36 +161,81 @@ def _sqlite_recipe(engine: Engine, *, foreign_keys: bool, wal: bool) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
+LOOP_READ_BUDGET_SECONDS = 0.002
+"""CPU SQLite may spend running a read in the event loop's thread before the read is stopped and run
+again in a thread of its own (`InProcessSQLite.read`). A page of posts takes 0.1 to 0.8 ms of SQL on
+the bench data, a search for a word that no post holds 80 ms on 100,000 posts; while a read runs in
+the loop, every other request waits for it."""
+
+BUDGET_CHECK_EVERY = 1000
+"""SQLite virtual-machine instructions between two looks at the clock: tens of µs of SQL, each look
+well under one µs (`time.thread_time`). A page of 20 posts runs about 1,100."""
+
+
+class ReadOverBudget(Exception):
+    """A read in the loop's thread was stopped at `LOOP_READ_BUDGET_SECONDS`; nothing was returned."""
+
+
 class HeldConnection:
     """One connection of an engine, opened at its first use and kept for the process's life.
 
-    For SQLite's reads in the loop's thread: checking the pool's one connection out and in again for
-    every statement cost 20 to 45 µs a read, measured in process (a page's SQL alone takes about 60). The
-    engine is in AUTOCOMMIT, so no transaction is held between reads and each sees the last commit.
-    Opened lazily, as a pool would: a database that cannot be opened yet is a 503 per request, not a
-    failed start.
+    For SQLite's reads: checking the pool's one connection out and in again for every statement cost
+    20 to 45 µs a read, measured in process (a page's SQL alone takes about 60). The engine is in
+    AUTOCOMMIT, so no transaction is held between reads and each sees the last commit. Opened lazily,
+    as a pool would: a database that cannot be opened yet is a 503 per request, not a failed start.
+
+    With a `budget` (seconds of this thread's CPU), a statement that runs past it is stopped by
+    SQLite's progress handler and `ReadOverBudget` is raised: for reads in the event loop's thread.
     """
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, *, budget: float | None = None) -> None:
         self.engine = engine
+        self.budget = budget
         self._connection: Connection | None = None
+        self._started: float | None = None
+        self._stopped = False
 
     def rows(self, statement: Executable, params: Mapping[str, Any]) -> Sequence[Row[Any]]:
-        if self._connection is None:
-            self._connection = self.engine.connect()
+        connection = self._connection or self._open()
+        self._started, self._stopped = None, False
         try:
-            return self._connection.execute(statement, params).all()
+            return connection.execute(statement, params).all()
         except BaseException:
-            # Ends SQLAlchemy's record of the (autobegun) transaction, and with it an invalidated
-            # connection: the next read connects anew instead of failing for good.
-            self._connection.rollback()
+            # Ends SQLAlchemy's record of the (autobegun) transaction; a connection found broken is
+            # let go, so that the next read connects anew instead of failing for good.
+            connection.rollback()
+            if connection.invalidated:
+                connection.close()
+                self._connection = None
+            if self._stopped:
+                raise ReadOverBudget from None
             raise
+
+    def _open(self) -> Connection:
+        connection = self._connection = self.engine.connect()
+        if self.budget is not None:
+            dbapi_connection = cast(sqlite3.Connection, connection.connection.dbapi_connection)
+            dbapi_connection.set_progress_handler(self._over_budget, BUDGET_CHECK_EVERY)
+        return connection
+
+    def _over_budget(self) -> bool:
+        """SQLite's progress handler: true stops the statement (`sqlite3.OperationalError`).
+
+        The clock starts at the first call, once SQLite is running the statement: before it,
+        SQLAlchemy may have compiled the statement (milliseconds, once per statement and process),
+        which is no reason to move the read. A short read never gets here, and pays nothing."""
+        assert self.budget is not None
+        now = time.thread_time()
+        if self._started is None:
+            self._started = now
+            return False
+        self._stopped = now - self._started > self.budget
+        return self._stopped
 
     def close(self) -> None:
         if self._connection is not None:
             self._connection.close()
             self._connection = None
-        self.engine.dispose()
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,17 +246,21 @@ class InProcessSQLite:
     execute, fetch, BEGIN and COMMIT is a hop between threads, and on one busy CPU each hop waits for
     the other thread to be scheduled: the hops cost several times the SQL. So:
 
-    - `reader` runs reads right in the event loop's thread. In WAL mode a read never waits for the
-      writer (it sees the last commit), so it holds the loop only for the query itself. `query_only`
-      makes a write sent there fail instead of waiting for the write lock with the loop stopped.
-    - `writer` runs each write, a whole transaction at a time, in one thread of its own (`run`): one
-      hop per transaction, and waiting for SQLite's write lock (another process writing) costs the
-      loop nothing.
+    - `read` runs a read right in the event loop's thread (`reader`). In WAL mode a read never waits
+      for the writer (it sees the last commit), so it holds the loop only for the query itself, and
+      only up to `LOOP_READ_BUDGET_SECONDS`: a read that takes longer is stopped and run again in a
+      thread of its own (`long_reader`), so that one long search does not hold every other request.
+      `query_only` makes a write sent there fail instead of waiting for the write lock.
+    - `write` runs each write, a whole transaction at a time, in one thread of its own: one hop per
+      transaction, and waiting for SQLite's write lock (another process writing) costs the loop nothing.
 
     The ORM sessions keep the async engine: their work is spread over awaits in request code.
     """
 
     reader: HeldConnection
+    long_reader: HeldConnection
+    """The same engine's second connection, used only in `long_reads`."""
+    long_reads: ThreadPoolExecutor
     writer: Engine
     """Transactions: BEGIN, statements, COMMIT."""
     autocommit_writer: Engine
@@ -220,16 +272,27 @@ class InProcessSQLite:
         """None for an in-memory database, where a second connection would see a database of its own."""
         if url.database in (None, "", ":memory:"):
             return None
-        reader = _sync_sqlite(url, echo=echo, busy_timeout=1.0, isolation_level="AUTOCOMMIT")
-        event.listen(reader, "connect", _read_only)
+        reading = _sync_sqlite(url, echo=echo, busy_timeout=1.0, connections=2, isolation_level="AUTOCOMMIT")
+        event.listen(reading, "connect", _read_only)
         writer = _sync_sqlite(url, echo=echo, busy_timeout=_busy_timeout(timeout))
         _sqlite_recipe(writer, foreign_keys=True, wal=True)
         return cls(
-            HeldConnection(reader),
+            HeldConnection(reading, budget=LOOP_READ_BUDGET_SECONDS),
+            HeldConnection(reading),
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix="kaira-sqlite-long-reads"),
             writer.execution_options(**{WRITE_TRANSACTION: True}),
             writer.execution_options(**{WITHOUT_BEGIN: True}),
             ThreadPoolExecutor(max_workers=1, thread_name_prefix="kaira-sqlite-writer"),
         )
+
+    async def read(self, statement: Executable, params: Mapping[str, Any]) -> Sequence[Row[Any]]:
+        """The rows of one read: in the loop's thread, or in `long_reads` past the budget."""
+        try:
+            return self.reader.rows(statement, params)
+        except ReadOverBudget:
+            metrics.LONG_READS.inc()
+            loop = asyncio.get_running_loop()
+            return await loop.run_in_executor(self.long_reads, self.long_reader.rows, statement, params)
 
     async def write(self, work: Callable[..., T], *arguments: Any) -> T:
         """`work(*arguments)` in the writer's thread."""
@@ -237,16 +300,21 @@ class InProcessSQLite:
 
     def dispose(self) -> None:
         self.writer_thread.shutdown(wait=True)  # a transaction under way finishes first
+        self.long_reads.shutdown(wait=True)
         self.reader.close()
+        self.long_reader.close()
+        self.reader.engine.dispose()
         self.writer.dispose()
 
 
-def _sync_sqlite(url: URL, *, echo: bool, busy_timeout: float, isolation_level: str | None = None) -> Engine:
+def _sync_sqlite(
+    url: URL, *, echo: bool, busy_timeout: float, connections: int = 1, isolation_level: str | None = None
+) -> Engine:
     return create_engine(
         url.set(drivername="sqlite+pysqlite"),
         echo=echo,
         hide_parameters=True,  # see `_sqlite_engine`
-        pool_size=1,  # one thread uses each: the loop's for reads, the writer's for writes
+        pool_size=connections,  # one thread uses each: the loop's or the long reads' for reads, the writer's
         max_overflow=0,
         # Made in one thread (tests start apps in threads of their own) and used in another.
         connect_args={"check_same_thread": False, "timeout": busy_timeout},
