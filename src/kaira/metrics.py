@@ -88,6 +88,11 @@ def record_rate_limit_rejection(limit: str) -> None:
     RATE_LIMIT_REJECTIONS.labels(limit).inc()
 
 
+def record_long_read() -> None:
+    """For SQLite's reads: one more read moved off the event loop (`kaira.database.engines`)."""
+    LONG_READS.inc()
+
+
 def is_multiprocess() -> bool:
     return bool(os.environ.get(MULTIPROCESS_DIR))
 

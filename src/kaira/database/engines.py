@@ -290,7 +290,7 @@ class InProcessSQLite:
         try:
             return self.reader.rows(statement, params)
         except ReadOverBudget:
-            metrics.LONG_READS.inc()
+            metrics.record_long_read()
             loop = asyncio.get_running_loop()
             return await loop.run_in_executor(self.long_reads, self.long_reader.rows, statement, params)
 
