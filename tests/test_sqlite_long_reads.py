@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -24,16 +26,12 @@ microseconds."""
 
 def test_a_short_read_is_answered_while_a_long_one_is_still_running(tmp_path: Path) -> None:
     async def both() -> tuple[list[tuple[int]], bool, list[tuple[int]]]:
-        sqlite = InProcessSQLite.open(make_url(f"sqlite:///{tmp_path / 'kaira.db'}"), echo=False, timeout=2.5)
-        assert sqlite is not None
-        try:
-            long = asyncio.create_task(sqlite.read(COUNTING, {"n": 1_000_000}))
+        with _in_process(tmp_path) as sqlite:
+            long = asyncio.create_task(_count_to(sqlite, 1_000_000))
             await asyncio.sleep(0)  # the long read starts, in the loop's thread
-            short = await sqlite.read(COUNTING, {"n": 10})
+            short = await _count_to(sqlite, 10)
             long_was_running = not long.done()
-            return [tuple(row) for row in short], long_was_running, [tuple(row) for row in await long]
-        finally:
-            sqlite.dispose()
+            return short, long_was_running, await long
 
     short, long_was_running, long = asyncio.run(both())
 
@@ -53,14 +51,9 @@ def test_a_long_read_is_stopped_in_the_loop_and_run_again_in_its_own_thread_and_
         ran.append((parameters[0], threading.current_thread().name))
 
     async def reads() -> list[list[tuple[int]]]:
-        sqlite = InProcessSQLite.open(make_url(f"sqlite:///{tmp_path / 'kaira.db'}"), echo=False, timeout=2.5)
-        assert sqlite is not None
-        event.listen(sqlite.reader.engine, "before_cursor_execute", record)
-        try:
-            sizes = (300_000, 3, 300_000, 7)
-            return [[tuple(row) for row in await sqlite.read(COUNTING, {"n": n})] for n in sizes]
-        finally:
-            sqlite.dispose()
+        with _in_process(tmp_path) as sqlite:
+            event.listen(sqlite.reader.engine, "before_cursor_execute", record)
+            return [await _count_to(sqlite, n) for n in (300_000, 3, 300_000, 7)]
 
     moved_before = _long_reads_counted()
     answers = asyncio.run(reads())
@@ -77,6 +70,20 @@ def test_a_long_read_is_stopped_in_the_loop_and_run_again_in_its_own_thread_and_
         (7, loop),
     ]
     assert moved == 2, "/metrics counts each read moved off the loop"
+
+
+@contextmanager
+def _in_process(tmp_path: Path) -> Iterator[InProcessSQLite]:
+    sqlite = InProcessSQLite.open(make_url(f"sqlite:///{tmp_path / 'kaira.db'}"), echo=False, timeout=2.5)
+    assert sqlite is not None
+    try:
+        yield sqlite
+    finally:
+        sqlite.dispose()
+
+
+async def _count_to(sqlite: InProcessSQLite, n: int) -> list[tuple[int]]:
+    return [tuple(row) for row in await sqlite.read(COUNTING, {"n": n})]
 
 
 def _long_reads_counted() -> float:
