@@ -6,7 +6,6 @@ The document's tables are then copies of recorded numbers, never numbers typed b
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +28,9 @@ TITLES = {
     "list_by_tag": "list posts by tag (20)",
     "search": "search (20)",
     "create_post": "create a post (2 tags)",
+    "health_alone": "/health alone",
+    "health_beside_searches": "/health while 2 clients search",
+    "search_missing": "the searches meanwhile (a word no post holds)",
     "sign_up": "sign up",
     "login": "log in",
     "deep_page_1": "page 1",
@@ -101,7 +103,13 @@ def bench_section(record: dict[str, Any]) -> Iterator[str]:
     yield from _targets(record["targets"])
 
 
-def turns_section(record: dict[str, Any], command: str = "make bench-peers") -> Iterator[str]:
+def turns_section(record: dict[str, Any]) -> Iterator[str]:
+    """`make bench-peers`: its turns (`turns_table`), then its targets."""
+    yield from turns_table(record, command="make bench-peers")
+    yield from _targets(record["targets"])
+
+
+def turns_table(record: dict[str, Any], *, command: str) -> Iterator[str]:
     """A suite of servers taking turns (`bench.turns`): medians per workload and server, and ratios."""
     dirty = " with uncommitted changes" if record["dirty"] else ""
     base = record.get("base", "kaira")
@@ -128,13 +136,23 @@ def turns_section(record: dict[str, Any], command: str = "make bench-peers") -> 
                 ]
             )
     yield ""
+
+
+def sqlite_section(record: dict[str, Any]) -> Iterator[str]:
+    """`--database sqlite`: its turns, then long reads beside short ones when they were measured."""
+    yield from turns_table(record, command='make bench BENCH_ARGS="--database sqlite"')
+    if record.get("long_reads"):
+        yield "Long reads on SQLite, 100,000 posts (`bench.long_reads`):"
+        yield ""
+        yield from _results(record["long_reads"])
+        yield ""
     yield from _targets(record["targets"])
 
 
 SECTIONS: dict[str, Callable[[dict[str, Any]], Iterator[str]]] = {
     "bench": bench_section,
     "peers": turns_section,
-    "sqlite": partial(turns_section, command='make bench BENCH_ARGS="--database sqlite"'),
+    "sqlite": sqlite_section,
 }
 
 

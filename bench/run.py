@@ -57,7 +57,9 @@ def main(
         None, help="Rounds of turns of --database sqlite and --metrics-cost [env BENCH_ROUNDS, 2]."
     ),
     memory_check: bool = typer.Option(False, help="Run the whole set twice and report memory growth."),
-    deep: bool = typer.Option(True, help="Measure deep pages on the 100,000-post database."),
+    deep: bool = typer.Option(
+        True, help="Measure deep pages (PostgreSQL), or long reads (SQLite), on the 100,000-post data set."
+    ),
     only: list[str] | None = typer.Option(None, help="Only these workloads (repeatable), e.g. get_post."),
     save: bool = typer.Option(True, help="Append the results to bench/results.jsonl."),
     metrics_cost: bool = typer.Option(
@@ -77,7 +79,7 @@ def main(
                 raise typer.BadParameter("--database sqlite takes neither --metrics-cost nor --memory-check")
             chosen = _chosen(only, DATABASE_SET)
             busy = machine.check_quiet(console)
-            sqlite_vs_pg.run(console, settings, chosen, busy=busy, save=save)
+            sqlite_vs_pg.run(console, settings, chosen, busy=busy, save=save, deep=deep)
             return
         chosen = _chosen(only, KAIRA_SET)
         if metrics_cost:

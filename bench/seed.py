@@ -194,21 +194,32 @@ def sqlite_url(path: Path) -> str:
     return f"sqlite:///{path}"
 
 
-async def prepare_sqlite(settings: Settings, spec: DatasetSpec, *, force: bool = False) -> bool:
-    """Make `sqlite_path` a copy of `database_url` (prepared first); True when the copy was (re)made.
+async def prepare_sqlite(
+    settings: Settings, spec: DatasetSpec, *, deep: bool = False, force: bool = False
+) -> bool:
+    """Make the SQLite file a copy of its PostgreSQL database (prepared first); True when the copy was
+    (re)made. `deep`: `deep_sqlite_path` of `deep_database_url`, else `sqlite_path` of `database_url`.
 
     The copy is made again when its rows differ from a fresh load (a run's writes), or when it comes
     from an earlier load of PostgreSQL than the one there now: its times would differ from PostgreSQL's.
     """
-    conn = await asyncpg.connect(asyncpg_dsn(settings.database_url))
+    source, path = _sqlite_copy(settings, deep=deep)
+    conn = await asyncpg.connect(asyncpg_dsn(source))
     try:
         stamp = await conn.fetchval(LOAD_STAMP)
     finally:
         await conn.close()
-    if not force and await asyncio.to_thread(_sqlite_is_copy, settings.sqlite_path, spec, stamp):
+    if not force and await asyncio.to_thread(_sqlite_is_copy, path, spec, stamp):
         return False
-    await asyncio.to_thread(_copy_to_sqlite, settings)
+    await asyncio.to_thread(_copy_to_sqlite, settings, source, path)
     return True
+
+
+def _sqlite_copy(settings: Settings, *, deep: bool) -> tuple[str, Path]:
+    """(the PostgreSQL database, the SQLite file that copies it)."""
+    if deep:
+        return settings.deep_database_url, settings.deep_sqlite_path
+    return settings.database_url, settings.sqlite_path
 
 
 def _sqlite_is_copy(path: Path, spec: DatasetSpec, stamp: datetime) -> bool:
@@ -231,15 +242,14 @@ def _utc(stored: str) -> datetime:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
-def _copy_to_sqlite(settings: Settings) -> None:
+def _copy_to_sqlite(settings: Settings, source: str, path: Path) -> None:
     """`kaira db backup` of PostgreSQL, `kaira db restore` of it into a new file (the old one removed)."""
-    path = settings.sqlite_path
     path.parent.mkdir(parents=True, exist_ok=True)
     for suffix in ("", "-wal", "-shm"):  # a new file: no free pages or old WAL from an earlier run
         path.with_name(path.name + suffix).unlink(missing_ok=True)
     with tempfile.TemporaryDirectory(prefix="kaira-bench-") as folder:
         backup = Path(folder) / "kaira_bench.jsonl.gz"
-        kaira(settings, settings.database_url, "db", "backup", str(backup))
+        kaira(settings, source, "db", "backup", str(backup))
         kaira(settings, sqlite_url(path), "db", "restore", str(backup))
 
 
@@ -249,7 +259,7 @@ app = typer.Typer(add_completion=False, help="Create, migrate and load the bench
 @app.command()
 def main(
     deep: bool = typer.Option(False, "--deep", help="Also the 100,000-post database for deep pages."),
-    sqlite: bool = typer.Option(False, "--sqlite", help="Also its SQLite copy, for --database sqlite."),
+    sqlite: bool = typer.Option(False, "--sqlite", help="Also their SQLite copies, for --database sqlite."),
     force: bool = typer.Option(False, "--force", help="Reload even when the data are already there."),
 ) -> None:
     settings = load_settings()
@@ -261,9 +271,11 @@ def main(
         state = "loaded" if loaded else "already there"
         console.print(f"{redact(url)}: {spec.users} users, {spec.posts} posts: {state}")
     if sqlite:
-        copied = asyncio.run(prepare_sqlite(settings, dataset.SMALL, force=force))
-        state = "copied" if copied else "already a copy"
-        console.print(f"{settings.sqlite_path.name}, a copy of {redact(settings.database_url)}: {state}")
+        for spec, is_deep in ((dataset.SMALL, False), *(((dataset.DEEP, True),) if deep else ())):
+            copied = asyncio.run(prepare_sqlite(settings, spec, deep=is_deep, force=force))
+            source, path = _sqlite_copy(settings, deep=is_deep)
+            state = "copied" if copied else "already a copy"
+            console.print(f"{path.name}, a copy of {redact(source)}: {state}")
 
 
 if __name__ == "__main__":

@@ -45,6 +45,11 @@ class Settings:
     peers_dir: Path
 
     @property
+    def deep_sqlite_path(self) -> Path:
+        """`--database sqlite`'s copy of `deep_database_url`, beside `sqlite_path`: for long reads."""
+        return self.sqlite_path.with_name(f"{self.sqlite_path.stem}_deep{self.sqlite_path.suffix}")
+
+    @property
     def kaira_command(self) -> Path:
         """The `kaira` script of the interpreter running the bench (the project's venv)."""
         return Path(sys.executable).parent / "kaira"

@@ -6,7 +6,8 @@ restore` (`seed.prepare_sqlite`). The two servers take turns as `make bench-peer
 PostgreSQL, SQLite, PostgreSQL, … every read in every round first, then creating a post, whose rows
 then change no read's answer. The issue's targets: every read on SQLite at least 1.2× the same read on
 PostgreSQL, creating a post at least 0.8×, and 32 writers on SQLite without an error, a non-2xx answer
-or a locked database.
+or a locked database. Then, on the deep data set's SQLite copy, long reads beside short ones
+(`bench.long_reads`; `--no-deep` skips them).
 """
 
 from __future__ import annotations
@@ -16,11 +17,11 @@ from collections.abc import Mapping, Sequence
 
 from rich.console import Console
 
-from bench import dataset, kaira, record, seed, targets
-from bench.measure import Summary
+from bench import dataset, kaira, long_reads, record, seed, targets
+from bench.measure import Result, Summary
 from bench.pg import redact
 from bench.settings import Settings
-from bench.tables import peers_table, rate
+from bench.tables import peers_table, rate, results_table
 from bench.targets import Target
 from bench.turns import Contender, Turns, ratios
 from bench.workloads import Workload
@@ -55,9 +56,17 @@ def contenders(settings: Settings) -> dict[str, Contender]:
     }
 
 
-def run(console: Console, settings: Settings, chosen: Sequence[Workload], *, busy: float, save: bool) -> None:
+def run(
+    console: Console,
+    settings: Settings,
+    chosen: Sequence[Workload],
+    *,
+    busy: float,
+    save: bool,
+    deep: bool = True,
+) -> None:
     console.print("Preparing the databases (PostgreSQL loaded, its SQLite copy made, where needed)…")
-    asyncio.run(_prepare(settings, console))
+    asyncio.run(_prepare(settings, console, deep=deep))
     turns = Turns(settings, contenders(settings), console)
     reads = [w for w in chosen if w.read]
     writes = [w for w in chosen if not w.read]
@@ -65,13 +74,16 @@ def run(console: Console, settings: Settings, chosen: Sequence[Workload], *, bus
         turns.take(TURN_ORDER, reads)
     if writes:
         turns.take(TURN_ORDER, writes)  # after every read: the rows they add change no read's answer
+    long = long_reads.run(settings, console) if deep else []
 
     summaries = turns.summaries(chosen)
     by_sqlite = ratios(summaries, "sqlite")
     rounds = f"medians of {settings.rounds} rounds, {settings.duration_s} s each"
     title = f"Kaira on SQLite vs PostgreSQL: {rounds}"
     console.print(peers_table(title, SHOWN, summaries, by_sqlite, base="sqlite"))
-    checks = _targets(chosen, summaries, turns)
+    if long:
+        console.print(results_table("Kaira on SQLite, long reads beside short ones (100,000 posts)", long))
+    checks = _targets(chosen, summaries, turns, long)
     targets.print_targets(console, checks)
     if save:
         record.append(
@@ -86,21 +98,29 @@ def run(console: Console, settings: Settings, chosen: Sequence[Workload], *, bus
                 "summary": {k: {s: v.as_record() for s, v in by.items()} for k, by in summaries.items()},
                 "ratios": {k: {p: round(v, 3) for p, v in by.items()} for k, by in by_sqlite.items()},
                 "log_alarms": turns.alarms,
+                "long_reads": [r.as_record() for r in long],
                 "targets": [t.as_record() for t in checks],
             }
         )
         console.print(f"Appended to bench/{record.RESULTS.name}")
 
 
-async def _prepare(settings: Settings, console: Console) -> None:
-    loaded = await seed.prepare_kaira(settings, settings.database_url, dataset.SMALL)
-    console.print(f"  {redact(settings.database_url)}: {'loaded' if loaded else 'already there'}")
-    copied = await seed.prepare_sqlite(settings, dataset.SMALL)
-    console.print(f"  {settings.sqlite_path}: {'copied from it' if copied else 'already a copy of it'}")
+async def _prepare(settings: Settings, console: Console, *, deep: bool) -> None:
+    copies = [(settings.database_url, settings.sqlite_path, dataset.SMALL, False)]
+    if deep:
+        copies.append((settings.deep_database_url, settings.deep_sqlite_path, dataset.DEEP, True))
+    for url, path, spec, is_deep in copies:
+        loaded = await seed.prepare_kaira(settings, url, spec)
+        console.print(f"  {redact(url)}: {'loaded' if loaded else 'already there'}")
+        copied = await seed.prepare_sqlite(settings, spec, deep=is_deep)
+        console.print(f"  {path}: {'copied from it' if copied else 'already a copy of it'}")
 
 
 def _targets(
-    chosen: Sequence[Workload], summaries: Mapping[str, Mapping[str, Summary]], turns: Turns
+    chosen: Sequence[Workload],
+    summaries: Mapping[str, Mapping[str, Summary]],
+    turns: Turns,
+    long: list[Result],
 ) -> list[Target]:
     checks = []
     for workload in chosen:
@@ -147,4 +167,6 @@ def _targets(
                 detail=f"{counted}, over its {turns.taken['sqlite']} turns (warm-ups included)",
             )
         )
+    if (waited := long_reads.target(long)) is not None:
+        checks.append(waited)
     return checks

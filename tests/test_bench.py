@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import dataset, markdown, run, seed, sqlite_vs_pg
+from bench import dataset, long_reads, markdown, run, seed, sqlite_vs_pg
 from bench.measure import Result, Summary
 from bench.settings import load_settings
 from bench.turns import Turns, lines_holding, ratios
@@ -23,16 +23,27 @@ from bench.wrk import Measurement
 from rich.console import Console
 
 
-def _result(workload: Workload, rps: float, *, non_2xx: int = 0, socket_errors: int = 0) -> Result:
+def _result(
+    workload: Workload,
+    rps: float,
+    *,
+    non_2xx: int = 0,
+    socket_errors: int = 0,
+    p50_ms: float = 10.0,
+    p99_ms: float = 15.0,
+    key: str | None = None,
+) -> Result:
     measurement = Measurement(
-        requests=int(rps * 2), duration_s=2.0, p50_ms=10.0, p90_ms=12.0, p99_ms=15.0, mean_ms=10.5,
-        max_ms=30.0, non_2xx=non_2xx, socket_errors=socket_errors,
+        requests=int(rps * 2), duration_s=2.0, p50_ms=p50_ms, p90_ms=(p50_ms + p99_ms) / 2, p99_ms=p99_ms,
+        mean_ms=p50_ms, max_ms=p99_ms * 2, non_2xx=non_2xx, socket_errors=socket_errors,
     )  # fmt: skip
-    return Result(workload.key, workload.title, measurement, rss_bytes=0, connections=32)
+    return Result(key or workload.key, workload.title, measurement, rss_bytes=0, connections=32)
 
 
 def _checks(
-    results: dict[str, dict[str, list[Result]]], alarms: dict[str, int] | None = None
+    results: dict[str, dict[str, list[Result]]],
+    alarms: dict[str, int] | None = None,
+    long: list[Result] | None = None,
 ) -> dict[str, bool]:
     """PASS or MISS of each target of `--database sqlite`, given what its turns measured and logged."""
     settings = load_settings()
@@ -45,7 +56,8 @@ def _checks(
         turns.alarms["sqlite"] = alarms
     chosen = (GET_POST, CREATE_POST)
     return {
-        check.name: check.passed for check in sqlite_vs_pg._targets(chosen, turns.summaries(chosen), turns)
+        check.name: check.passed
+        for check in sqlite_vs_pg._targets(chosen, turns.summaries(chosen), turns, long or [])
     }
 
 
@@ -147,6 +159,29 @@ def _sqlite_copy(path: Path, spec: dataset.DatasetSpec, now: datetime) -> None:
         conn.commit()
 
 
+def _long_reads(*, health_p99_ms: float, search_p50_ms: float, searches: float = 1.6) -> list[Result]:
+    return [
+        _result(long_reads.HEALTH, 900, p50_ms=0.9, p99_ms=2.4, key="health_alone"),
+        _result(long_reads.HEALTH, 500, p50_ms=1.1, p99_ms=health_p99_ms, key="health_beside_searches"),
+        _result(long_reads.SEARCH_MISSING, searches, p50_ms=search_p50_ms, p99_ms=search_p50_ms * 1.2),
+    ]
+
+
+def test_a_health_check_that_waits_for_a_long_search_is_a_miss() -> None:
+    results = {
+        "postgresql": {"get_post": [_result(GET_POST, 900)]},
+        "sqlite": {"get_post": [_result(GET_POST, 1200)]},
+    }
+    name = "SQLite, /health beside long searches: its p99 / a search's p50"
+
+    # As before long reads left the loop: the check waited for most of a search.
+    assert not _checks(results, long=_long_reads(health_p99_ms=70.0, search_p50_ms=75.0))[name]
+    assert _checks(results, long=_long_reads(health_p99_ms=7.2, search_p50_ms=620.0))[name]
+    assert name not in _checks(results)  # --no-deep: not measured, so not judged
+    # No search answered in the whole run: nothing to compare the wait with, so no verdict at all.
+    assert long_reads.target(_long_reads(health_p99_ms=1.0, search_p50_ms=0.0, searches=0)) is None
+
+
 def test_the_sqlite_copy_is_remade_after_its_writes_or_a_newer_postgresql_load(tmp_path: Path) -> None:
     spec, path = dataset.SMALL, tmp_path / "kaira_bench.db"
     loaded = datetime(2026, 12, 1, 11, 3, 15, tzinfo=UTC)
@@ -178,9 +213,16 @@ def test_the_markdown_of_the_sqlite_suite_names_its_base_and_unanswered_runs() -
     }  # fmt: skip
 
     lines = list(markdown.SECTIONS["sqlite"](record))
+    record["long_reads"] = [r.as_record() for r in _long_reads(health_p99_ms=7.2, search_p50_ms=620.0)]
+    with_long_reads = list(markdown.SECTIONS["sqlite"](record))
 
     assert lines[0].startswith('`make bench BENCH_ARGS="--database sqlite"` at')
     assert "| sqlite ÷ this |" in lines[4]
     assert lines[6].startswith("| create a post (2 tags) | sqlite |")
     assert "| no answer |" in lines[6]
     assert lines[7].endswith("| 0 | 0.00× |")
+    assert "Long reads" not in "\n".join(lines)
+    heading = with_long_reads.index("Long reads on SQLite, 100,000 posts (`bench.long_reads`):")
+    assert with_long_reads[:heading] == lines  # after the turns' table (and no targets in this record)
+    beside = with_long_reads[heading + 5]
+    assert beside.startswith("| /health while 2 clients search | 32 | 500 | 1.10 | 7.20 |")
