@@ -4,9 +4,11 @@ work through `alembic` itself, and take over a database the original tutorial ma
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import subprocess
 import warnings
 from collections.abc import Iterator
+from contextlib import closing
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -23,6 +25,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    event,
     insert,
     literal,
     select,
@@ -37,7 +40,7 @@ from typer.testing import CliRunner
 from kaira import migrate
 from kaira.auth.security import create_access_token
 from kaira.cli import app as cli
-from kaira.config import Settings, get_settings
+from kaira.config import Settings, get_settings, parse_database_url
 from kaira.database.base import UTCDateTime
 from kaira.database.engines import make_engine
 from kaira.main import create_app
@@ -219,6 +222,44 @@ def test_posts_written_before_the_search_copy_are_found_in_any_case_after_the_up
         missing = client.get("/api/posts/?q=привет%20other")
     assert [post["title"] for post in found.json()] == ["Привет"]
     assert missing.json() == []
+
+
+def test_on_sqlite_anonymous_lists_and_searches_walk_the_published_posts_index(tmp_path: Path) -> None:
+    """0006: the statements a request sends choose their posts through the partial index of published
+    posts; under 0005's `WHERE is_published` none did (SQLite matches the condition term for term).
+    On SQLite in every run: PostgreSQL matches a partial index's condition by meaning, not by its words."""
+    path = tmp_path / "kaira.db"
+    url = parse_database_url(f"sqlite:///{path}")
+
+    def plans_at(revision: str) -> list[str]:
+        asyncio.run(migrate.upgrade(url, revision))
+        app = create_app(Settings(database_url=plain(url), secret_key=TEST_SECRET, environment="test"))
+        sent: list[tuple[str, Any]] = []
+
+        def record(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_args: Any) -> None:
+            sent.append((statement, parameters))
+
+        with TestClient(app) as client:
+            reader = app.state.engines.in_process.reader.engine
+            event.listen(reader, "before_cursor_execute", record)
+            try:
+                assert client.get("/api/posts/?limit=20").status_code == 200
+                assert client.get("/api/posts/published").status_code == 200
+                assert client.get("/api/posts/?q=nowhere").status_code == 200
+            finally:
+                event.remove(reader, "before_cursor_execute", record)
+        with closing(sqlite3.connect(path)) as conn:
+            return [
+                " / ".join(row[3] for row in conn.execute(f"EXPLAIN QUERY PLAN {statement}", parameters))
+                for statement, parameters in sent
+            ]
+
+    before = plans_at("0005")
+    after = plans_at(HEAD)
+
+    assert len(after) == 3
+    assert all("USING INDEX ix_posts_published_created_at_id" in plan for plan in after), after
+    assert not any("ix_posts_published_created_at_id" in plan for plan in before), before
 
 
 # --- alembic itself, from the repository root --------------------------------------------------------
