@@ -60,7 +60,7 @@ def test_a_long_read_is_stopped_in_the_loop_and_run_again_in_its_own_thread_and_
     moved = _long_reads_counted() - moved_before
 
     assert answers == [[(300_000,)], [(3,)], [(300_000,)], [(7,)]]
-    loop, long_reads = "MainThread", "kaira-sqlite-long-reads_0"
+    loop, long_reads = "MainThread", "kaira-sqlite-long-reads_0"  # one at a time: the first thread
     assert ran == [
         (300_000, loop),
         (300_000, long_reads),
@@ -70,6 +70,26 @@ def test_a_long_read_is_stopped_in_the_loop_and_run_again_in_its_own_thread_and_
         (7, loop),
     ]
     assert moved == 2, "/metrics counts each read moved off the loop"
+
+
+def test_a_second_long_read_does_not_wait_for_the_first(tmp_path: Path) -> None:
+    """Two long reads at once run side by side, each on a connection of its own: the shorter one
+    ends first, where in one thread it would have waited for the first to finish."""
+
+    async def both() -> list[int]:
+        with _in_process(tmp_path) as sqlite:
+            ended: list[int] = []
+
+            async def count(n: int) -> None:
+                assert await _count_to(sqlite, n) == [(n,)]
+                ended.append(n)
+
+            first = asyncio.create_task(count(3_000_000))
+            await asyncio.sleep(0)  # the first is moved to a thread of its own before the second starts
+            await asyncio.gather(first, count(300_000))
+            return ended
+
+    assert asyncio.run(both()) == [300_000, 3_000_000]
 
 
 @contextmanager

@@ -10,6 +10,7 @@ alone simply get no BEGIN. SQLite's Core statements have engines of their own (`
 from __future__ import annotations
 
 import asyncio
+import queue
 import sqlite3
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -167,6 +168,12 @@ again in a thread of its own (`InProcessSQLite.read`). A page of posts takes 0.1
 the bench data, a search for a word that no post holds 80 ms on 100,000 posts; while a read runs in
 the loop, every other request waits for it."""
 
+LONG_READ_THREADS = 2
+"""Long reads at once, each on a connection of its own: SQLite runs them side by side (WAL readers never
+wait for each other, and pysqlite lets go of the GIL while SQLite works), so a second long search does
+not queue behind the first where the machine has a CPU to spare. Two: this service's machines have two
+CPUs, and the event loop needs one."""
+
 BUDGET_CHECK_EVERY = 1000
 """SQLite virtual-machine instructions between two looks at the clock: tens of µs of SQL, each look
 well under one µs (`time.thread_time`). A page of 20 posts runs about 1,100."""
@@ -248,8 +255,9 @@ class InProcessSQLite:
 
     - `read` runs a read right in the event loop's thread (`reader`). In WAL mode a read never waits
       for the writer (it sees the last commit), so it holds the loop only for the query itself, and
-      only up to `LOOP_READ_BUDGET_SECONDS`: a read that takes longer is stopped and run again in a
-      thread of its own (`long_reader`), so that one long search does not hold every other request.
+      only up to `LOOP_READ_BUDGET_SECONDS`: a read that takes longer is stopped and run again in one
+      of `LONG_READ_THREADS` threads (`long_readers`), so that one long search does not hold every
+      other request.
       `query_only` makes a write sent there fail instead of waiting for the write lock.
     - `write` runs each write, a whole transaction at a time, in one thread of its own: one hop per
       transaction, and waiting for SQLite's write lock (another process writing) costs the loop nothing.
@@ -258,8 +266,9 @@ class InProcessSQLite:
     """
 
     reader: HeldConnection
-    long_reader: HeldConnection
-    """The same engine's second connection, used only in `long_reads`."""
+    long_readers: queue.SimpleQueue[HeldConnection]
+    """The same engine's other connections, one for each thread of `long_reads`: a thread takes one
+    for a read and puts it back, so two threads never share one."""
     long_reads: ThreadPoolExecutor
     writer: Engine
     """Transactions: BEGIN, statements, COMMIT."""
@@ -272,14 +281,19 @@ class InProcessSQLite:
         """None for an in-memory database, where a second connection would see a database of its own."""
         if url.database in (None, "", ":memory:"):
             return None
-        reading = _sync_sqlite(url, echo=echo, busy_timeout=1.0, connections=2, isolation_level="AUTOCOMMIT")
+        reading = _sync_sqlite(
+            url, echo=echo, busy_timeout=1.0, connections=1 + LONG_READ_THREADS, isolation_level="AUTOCOMMIT"
+        )
         event.listen(reading, "connect", _read_only)
         writer = _sync_sqlite(url, echo=echo, busy_timeout=_busy_timeout(timeout))
         _sqlite_recipe(writer, foreign_keys=True, wal=True)
+        long_readers: queue.SimpleQueue[HeldConnection] = queue.SimpleQueue()
+        for _ in range(LONG_READ_THREADS):
+            long_readers.put(HeldConnection(reading))
         return cls(
             HeldConnection(reading, budget=LOOP_READ_BUDGET_SECONDS),
-            HeldConnection(reading),
-            ThreadPoolExecutor(max_workers=1, thread_name_prefix="kaira-sqlite-long-reads"),
+            long_readers,
+            ThreadPoolExecutor(max_workers=LONG_READ_THREADS, thread_name_prefix="kaira-sqlite-long-reads"),
             writer.execution_options(**{WRITE_TRANSACTION: True}),
             writer.execution_options(**{WITHOUT_BEGIN: True}),
             ThreadPoolExecutor(max_workers=1, thread_name_prefix="kaira-sqlite-writer"),
@@ -292,7 +306,15 @@ class InProcessSQLite:
         except ReadOverBudget:
             metrics.record_long_read()
             loop = asyncio.get_running_loop()
-            return await loop.run_in_executor(self.long_reads, self.long_reader.rows, statement, params)
+            return await loop.run_in_executor(self.long_reads, self._read_long, statement, params)
+
+    def _read_long(self, statement: Executable, params: Mapping[str, Any]) -> Sequence[Row[Any]]:
+        """In a thread of `long_reads`, on a connection no other thread is using."""
+        held = self.long_readers.get_nowait()  # never empty: one connection per thread
+        try:
+            return held.rows(statement, params)
+        finally:
+            self.long_readers.put(held)
 
     async def write(self, work: Callable[..., T], *arguments: Any) -> T:
         """`work(*arguments)` in the writer's thread."""
@@ -302,7 +324,8 @@ class InProcessSQLite:
         self.writer_thread.shutdown(wait=True)  # a transaction under way finishes first
         self.long_reads.shutdown(wait=True)
         self.reader.close()
-        self.long_reader.close()
+        while not self.long_readers.empty():
+            self.long_readers.get_nowait().close()
         self.reader.engine.dispose()
         self.writer.dispose()
 
