@@ -48,7 +48,9 @@ def test_a_long_read_is_stopped_in_the_loop_and_run_again_in_its_own_thread_and_
     ran: list[tuple[int, str]] = []
 
     def record(_conn: Any, _cursor: Any, _statement: str, parameters: Any, *_args: Any) -> None:
-        ran.append((parameters[0], threading.current_thread().name))
+        # Either thread of the long reads: which one the pool picks is its own affair.
+        thread = threading.current_thread().name.rstrip("0123456789").removesuffix("_")
+        ran.append((parameters[0], thread))
 
     async def reads() -> list[list[tuple[int]]]:
         with _in_process(tmp_path) as sqlite:
@@ -60,7 +62,7 @@ def test_a_long_read_is_stopped_in_the_loop_and_run_again_in_its_own_thread_and_
     moved = _long_reads_counted() - moved_before
 
     assert answers == [[(300_000,)], [(3,)], [(300_000,)], [(7,)]]
-    loop, long_reads = "MainThread", "kaira-sqlite-long-reads_0"  # one at a time: the first thread
+    loop, long_reads = "MainThread", "kaira-sqlite-long-reads"
     assert ran == [
         (300_000, loop),
         (300_000, long_reads),
