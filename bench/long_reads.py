@@ -1,9 +1,9 @@
 """Long reads beside short ones on SQLite: does a search through 100,000 posts hold every other request?
 
 On SQLite a read runs in the event loop's thread until it has taken `LOOP_READ_BUDGET_SECONDS`, then in
-a thread of its own (`kaira.database.engines.InProcessSQLite`). A search for a word that no post holds
-reads every post: tens of milliseconds on the deep data set. Were it run in the loop, a `/health` sent
-meanwhile would wait for the whole search, as a load balancer's check would.
+one of the long reads' threads (`kaira.database.engines.InProcessSQLite`). A search for a word that no
+post holds reads every post: hundreds of milliseconds on the deep data set. Were it run in the loop, a
+`/health` sent meanwhile would wait for the whole search, as a load balancer's check would.
 
 Kaira on the SQLite copy of the deep data set (`seed.prepare_sqlite`): `/health` from one client alone,
 then again while two clients search for a word that no post holds. The target: the health check's p99

@@ -4,8 +4,8 @@ SQLite uses a partial index only for a statement whose WHERE holds the index's o
 term. SQLAlchemy writes a boolean column's test as `posts.is_published = 1` on SQLite (it has no
 boolean type), and 0002 had made the index `WHERE is_published`: no statement ever used it. Every
 anonymous list walked `ix_posts_created_at_id` instead and read each post's row to learn whether it is
-published. For a search that finds nothing, which walks every post, that was half its time: 340 ms
-against 185 ms with this index on 100,000 posts (`sqlite3`, best of five, three turns).
+published. For a search that finds nothing, which walks every post, that was half its time: 338–395 ms
+against 161–209 ms with this index on 100,000 posts (`sqlite3`, best of five, three turns).
 
 PostgreSQL matches `WHERE is_published` against `posts.is_published` already: nothing here.
 
