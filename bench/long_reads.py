@@ -16,13 +16,11 @@ from __future__ import annotations
 from rich.console import Console
 
 from bench import dataset, kaira, seed
-from bench.machine import OtherLoad
-from bench.measure import Result, measure
+from bench.measure import Named, Result, measure, measure_beside
 from bench.server import Server
 from bench.settings import Settings
 from bench.targets import Target
 from bench.workloads import Workload, load
-from bench.wrk import WrkRun
 
 HEALTH = Workload("health", "/health", "static.lua", "/health")
 MISSING_WORD = "kairaqzxwv"
@@ -46,21 +44,14 @@ def run(settings: Settings, console: Console) -> list[Result]:
 
 
 def _beside_searches(server: Server, settings: Settings) -> list[Result]:
-    """The searches start first and run a second longer: they cover the whole measured run."""
-    base = server.spec.base_url
-    server.wait_idle()
-    searches = load(SEARCH_MISSING, dataset.DEEP, connections=SEARCHERS, duration_s=settings.duration_s + 1)
+    searches = load(SEARCH_MISSING, dataset.DEEP, connections=SEARCHERS, duration_s=settings.duration_s)
     checks = load(HEALTH, dataset.DEEP, connections=1, duration_s=settings.duration_s)
-    with OtherLoad() as others, WrkRun(searches, base, cpu=settings.client_cpu) as search_run:
-        with WrkRun(checks, base, cpu=settings.client_cpu) as health_run:
-            health = health_run.result()
-        searched = search_run.result()
-    server.wait_idle()
-    rss = server.rss_bytes()
-    return [
-        Result("health_beside_searches", "/health, searches running", health, rss, 1, True, others.cpus),
-        Result("search_missing", f"  {SEARCH_MISSING.title}", searched, rss, SEARCHERS, True, others.cpus),
-    ]
+    return measure_beside(
+        server,
+        settings,
+        Named("health_beside_searches", "/health, searches running", checks),
+        Named(SEARCH_MISSING.key, f"  {SEARCH_MISSING.title}", searches),
+    )
 
 
 def target(results: list[Result]) -> Target | None:

@@ -9,8 +9,9 @@ rather than its first seconds. Before each run the server is let finish what the
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from statistics import median
+from typing import NamedTuple
 
 import httpx
 
@@ -20,7 +21,7 @@ from bench.machine import OtherLoad
 from bench.server import Server
 from bench.settings import Settings
 from bench.workloads import Workload, load
-from bench.wrk import Measurement
+from bench.wrk import Load, Measurement, WrkRun
 
 
 @dataclass(frozen=True)
@@ -97,6 +98,33 @@ def measure(
         settled=settled,
         other_cpu=others.cpus,
     )
+
+
+class Named(NamedTuple):
+    """A load with the key and title its result is recorded under."""
+
+    key: str
+    title: str
+    load: Load
+
+
+def measure_beside(server: Server, settings: Settings, measured: Named, background: Named) -> list[Result]:
+    """`measured` while `background` loads the server too (the login storm, long searches), both wrk on
+    the client's CPU: the results of both, measured first. The background starts first and runs a
+    second longer, so that it covers the whole measured run."""
+    base = server.spec.base_url
+    settled = server.wait_idle()
+    behind_load = replace(background.load, duration_s=measured.load.duration_s + 1)
+    with OtherLoad() as others, WrkRun(behind_load, base, cpu=settings.client_cpu) as behind:
+        with WrkRun(measured.load, base, cpu=settings.client_cpu) as front:
+            in_front = front.result()
+        in_background = behind.result()
+    server.wait_idle()
+    rss = server.rss_bytes()
+    return [
+        Result(named.key, named.title, result, rss, named.load.connections, settled, others.cpus)
+        for named, result in ((measured, in_front), (background, in_background))
+    ]
 
 
 @dataclass(frozen=True)

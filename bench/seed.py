@@ -194,32 +194,38 @@ def sqlite_url(path: Path) -> str:
     return f"sqlite:///{path}"
 
 
-async def prepare_sqlite(
-    settings: Settings, spec: DatasetSpec, *, deep: bool = False, force: bool = False
-) -> bool:
-    """Make the SQLite file a copy of its PostgreSQL database (prepared first); True when the copy was
-    (re)made. `deep`: `deep_sqlite_path` of `deep_database_url`, else `sqlite_path` of `database_url`.
+@dataclass(frozen=True)
+class SqliteCopy:
+    """A SQLite file of the bench's that holds a copy of one PostgreSQL bench database."""
+
+    source: str
+    path: Path
+    spec: DatasetSpec
+
+
+def sqlite_copies(settings: Settings, *, deep: bool) -> list[SqliteCopy]:
+    """`--database sqlite`'s copies: of the everyday data set, and with `deep` of the 100,000 posts."""
+    copies = [SqliteCopy(settings.database_url, settings.sqlite_path, dataset.SMALL)]
+    if deep:
+        copies.append(SqliteCopy(settings.deep_database_url, settings.deep_sqlite_path, dataset.DEEP))
+    return copies
+
+
+async def prepare_sqlite(settings: Settings, copy: SqliteCopy, *, force: bool = False) -> bool:
+    """Make `copy.path` a copy of `copy.source` (prepared first); True when the copy was (re)made.
 
     The copy is made again when its rows differ from a fresh load (a run's writes), or when it comes
     from an earlier load of PostgreSQL than the one there now: its times would differ from PostgreSQL's.
     """
-    source, path = _sqlite_copy(settings, deep=deep)
-    conn = await asyncpg.connect(asyncpg_dsn(source))
+    conn = await asyncpg.connect(asyncpg_dsn(copy.source))
     try:
         stamp = await conn.fetchval(LOAD_STAMP)
     finally:
         await conn.close()
-    if not force and await asyncio.to_thread(_sqlite_is_copy, path, spec, stamp):
+    if not force and await asyncio.to_thread(_sqlite_is_copy, copy.path, copy.spec, stamp):
         return False
-    await asyncio.to_thread(_copy_to_sqlite, settings, source, path)
+    await asyncio.to_thread(_copy_to_sqlite, settings, copy.source, copy.path)
     return True
-
-
-def _sqlite_copy(settings: Settings, *, deep: bool) -> tuple[str, Path]:
-    """(the PostgreSQL database, the SQLite file that copies it)."""
-    if deep:
-        return settings.deep_database_url, settings.deep_sqlite_path
-    return settings.database_url, settings.sqlite_path
 
 
 def _sqlite_is_copy(path: Path, spec: DatasetSpec, stamp: datetime) -> bool:
@@ -271,11 +277,10 @@ def main(
         state = "loaded" if loaded else "already there"
         console.print(f"{redact(url)}: {spec.users} users, {spec.posts} posts: {state}")
     if sqlite:
-        for spec, is_deep in ((dataset.SMALL, False), *(((dataset.DEEP, True),) if deep else ())):
-            copied = asyncio.run(prepare_sqlite(settings, spec, deep=is_deep, force=force))
-            source, path = _sqlite_copy(settings, deep=is_deep)
+        for copy in sqlite_copies(settings, deep=deep):
+            copied = asyncio.run(prepare_sqlite(settings, copy, force=force))
             state = "copied" if copied else "already a copy"
-            console.print(f"{path.name}, a copy of {redact(source)}: {state}")
+            console.print(f"{copy.path.name}, a copy of {redact(copy.source)}: {state}")
 
 
 if __name__ == "__main__":

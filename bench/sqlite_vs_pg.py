@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 
 from rich.console import Console
 
-from bench import dataset, kaira, long_reads, record, seed, targets
+from bench import kaira, long_reads, record, seed, targets
 from bench.measure import Result, Summary
 from bench.pg import redact
 from bench.settings import Settings
@@ -106,14 +106,11 @@ def run(
 
 
 async def _prepare(settings: Settings, console: Console, *, deep: bool) -> None:
-    copies = [(settings.database_url, settings.sqlite_path, dataset.SMALL, False)]
-    if deep:
-        copies.append((settings.deep_database_url, settings.deep_sqlite_path, dataset.DEEP, True))
-    for url, path, spec, is_deep in copies:
-        loaded = await seed.prepare_kaira(settings, url, spec)
-        console.print(f"  {redact(url)}: {'loaded' if loaded else 'already there'}")
-        copied = await seed.prepare_sqlite(settings, spec, deep=is_deep)
-        console.print(f"  {path}: {'copied from it' if copied else 'already a copy of it'}")
+    for copy in seed.sqlite_copies(settings, deep=deep):
+        loaded = await seed.prepare_kaira(settings, copy.source, copy.spec)
+        console.print(f"  {redact(copy.source)}: {'loaded' if loaded else 'already there'}")
+        copied = await seed.prepare_sqlite(settings, copy)
+        console.print(f"  {copy.path}: {'copied from it' if copied else 'already a copy of it'}")
 
 
 def _targets(
