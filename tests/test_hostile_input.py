@@ -293,3 +293,37 @@ def test_a_number_not_written_in_plain_digits_is_a_422_in_paths_and_queries(
         assert refused.json()["detail"][0]["loc"] == list(place)
         assert refused.json()["detail"][0]["type"] == "int_parsing"
         assert answered.status_code in (200, 404), url
+
+
+NOT_A_BOOLEAN = [0, 1, "false", "off", "n", "1"]
+LOOSE_BOOLEANS: dict[str, Callable[[World, Any], Response]] = {
+    "new post": lambda w, value: _json(w, "POST", "/api/posts/", {**POST, "is_published": value}),
+    "edit post": lambda w, value: _json(w, "PUT", f"/api/posts/{w.post_id}", {"is_published": value}),
+}
+
+
+@pytest.mark.parametrize("call", LOOSE_BOOLEANS)
+def test_a_boolean_of_another_json_type_is_a_422_and_changes_nothing(
+    world: World, app: FastAPI, call: str
+) -> None:
+    """Found by `make fuzz` (seed 11): `"is_published": 0` was read as false and the edit answered 200,
+    though the document says boolean; `"off"` and `"n"` were false too. A value is taken only in its
+    documented JSON type."""
+    before = every_row(world.client, app)
+
+    for value in NOT_A_BOOLEAN:
+        response = LOOSE_BOOLEANS[call](world, value)
+
+        assert response.status_code == 422, (value, response.text)
+        [error] = response.json()["detail"]
+        assert (error["loc"], error["type"]) == (["body", "is_published"], "bool_type"), value
+    assert every_row(world.client, app) == before
+
+
+def test_a_boolean_written_as_json_true_or_false_is_taken(world: World) -> None:
+    """The strict types refuse only other JSON types: `true` and `false` still publish and unpublish."""
+    for published in (False, True):
+        response = _json(world, "PUT", f"/api/posts/{world.post_id}", {"is_published": published})
+
+        assert response.status_code == 200, response.text
+        assert response.json()["is_published"] is published

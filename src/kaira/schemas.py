@@ -91,9 +91,11 @@ CleanStr = Annotated[str, Text()]
 
 
 class Schema(BaseModel):
-    """Input schemas refuse unknown fields: a typo must not be silently ignored."""
+    """Input schemas refuse unknown fields (a typo must not be silently ignored) and take each value
+    only in its documented JSON type: pydantic's lax mode read `0`, `"off"` and `"n"` as `false`, so
+    a body the OpenAPI document calls malformed was stored (found by `make fuzz`)."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
+    model_config = ConfigDict(extra="forbid", strict=True, str_strip_whitespace=False)
 
 
 class ReadSchema(BaseModel):
