@@ -5,7 +5,10 @@ response, refuses a path that holds a character text may not hold (the fields of
 forms are checked by their type, `kaira.schemas.Text`; a path can reach files and routes before any
 type sees it), turns anything unhandled into a JSON 500 with one logged line, and times every request
 for its access log line and metrics (`kaira.access_log`).
-`BodyLimit` refuses bodies over the limit, declared or chunked, before they are read whole.
+`BodyLimit` refuses bodies over the limit, declared or chunked, before they are read whole. FastAPI's
+own `max_body_size` sits outside every middleware of ours: its 413 is plain text without `X-Request-ID`,
+and for a route that never reads its body it replaces a response already started and signals it with a
+private exception, so the request is logged as the route's 200 with an "Unhandled error" traceback.
 """
 
 from __future__ import annotations
