@@ -6,9 +6,11 @@ more than running it, ~0.7 ms against ~0.1 ms) and selecting exactly the columns
 
 Creating a post is the hot write path. On PostgreSQL the post and its tag links are one statement,
 atomic on its own: the INSERT of the post is a data-modifying CTE whose new id feeds the INSERT of the
-links, and the statement answers with the post joined to its author. SQLite has no data-modifying
-CTEs: there the same steps run one by one inside a transaction. The tags themselves exist by then
-(`kaira.tags.repository.create_missing`, in that transaction on SQLite): the links look them up by name.
+links, and the statement answers with the post joined to its author. It inserts nothing unless every
+tag already exists; only then are the missing ones created (`kaira.tags.repository.create_missing`)
+and the statement sent again, so a post with tags already in use costs one round trip, not two.
+SQLite has no data-modifying CTEs: there the missing tags, the post and its links are statements one
+after another inside a transaction.
 
 Posts that are about to change or go are ORM objects of the request's session.
 """
@@ -204,13 +206,22 @@ _NEW_POST_VALUES = {
 
 @cache
 def _insert_post_with_links() -> Select[Any]:
-    """PostgreSQL: the post, its links and its author's public fields, in one statement."""
-    new_post = insert(POSTS).values(_NEW_POST_VALUES).returning(*POSTS.c).cte("new_post")
+    """PostgreSQL: the post, its links and its author's public fields, in one statement; no row and no
+    post when one of the tags (`:tags`, `:tag_count` distinct names) does not exist yet."""
+    wanted = select(tags.TAGS.c.id).where(tags.named()).cte("wanted")
+    all_found = select(func.count()).select_from(wanted).scalar_subquery() == bindparam(
+        "tag_count", type_=Integer
+    )
+    new_post = (
+        insert(POSTS)
+        .from_select(list(_NEW_POST_VALUES), select(*_NEW_POST_VALUES.values()).where(all_found))
+        .returning(*POSTS.c)
+        .cte("new_post")
+    )
     links = (
         insert(post_tags)
         .from_select(
-            ["post_id", "tag_id"],
-            select(new_post.c.id, tags.TAGS.c.id).join_from(new_post, tags.TAGS, true()).where(tags.named()),
+            ["post_id", "tag_id"], select(new_post.c.id, wanted.c.id).join_from(new_post, wanted, true())
         )
         .cte("links")
     )
@@ -241,12 +252,18 @@ def _insert_post_then_links(connection: Connection, values: dict[str, Any]) -> R
 
 
 async def insert_post(db: CoreWriter, values: dict[str, Any]) -> Row[Any]:
-    """The new post as a row of the post shape, its tags (`values["tags"]`, sorted names) created
-    where missing: on PostgreSQL committed first, on their own (`kaira.tags.repository.create_missing`)."""
+    """The new post as a row of the post shape, its tags (`values["tags"]`, sorted distinct names)
+    created where missing: on PostgreSQL committed on their own (`kaira.tags.repository.create_missing`),
+    and only when the post's statement found one missing (tags are never deleted, so the second
+    statement finds them all)."""
     if db.dialect_name != "postgresql":
         return await db.in_transaction(_insert_post_then_links, values)
-    await tags.create_missing(db, values["tags"])
-    (row,) = await db.rows(_insert_post_with_links(), {**values, "tag_list": values["tags"]})
+    params = {**values, "tag_list": values["tags"], "tag_count": len(values["tags"])}
+    rows = await db.rows(_insert_post_with_links(), params)
+    if not rows:
+        await tags.create_missing(db, values["tags"])
+        rows = await db.rows(_insert_post_with_links(), params)
+    (row,) = rows
     return row
 
 

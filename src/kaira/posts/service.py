@@ -77,8 +77,8 @@ async def _choose_author(db: CoreReader, caller: Caller, author_id: int | None) 
 async def create_post(
     db: CoreWriter, caller: Caller, data: PostCreate, *, author_id: int | None
 ) -> dict[str, Any]:
-    """Two statements on PostgreSQL, whatever the number of tags: the missing tags, then the post and
-    its tag links in one statement; one transaction on SQLite (see `kaira.posts.repository`)."""
+    """On PostgreSQL one statement, whatever the number of tags, once they all exist (three when one
+    is new: see `kaira.posts.repository`); one transaction on SQLite."""
     author = await _choose_author(db, caller, author_id)
     now = utcnow()
     values = {
