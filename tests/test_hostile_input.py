@@ -176,9 +176,24 @@ def test_every_forbidden_character_is_refused_in_queries_and_forms(
 
 
 @pytest.mark.parametrize(
-    "path", ["/api/users/%00", "/api/posts/1%00", "/api/posts/%C2%85", "/static/%00", "/static/index%07.html"]
+    "path",
+    [
+        "/api/users/%00",
+        "/api/posts/1%00",
+        "/api/posts/%C2%85",
+        "/static/%00",
+        "/static/index%07.html",
+        "/api/users/%0A",
+        "/api/posts/%0A",
+        "/api/tags/%0A",
+        "/api/posts/1%09",
+        "/api/posts/1%0D",
+    ],
 )
 def test_a_forbidden_character_in_the_path_is_a_422(world: World, path: str) -> None:
+    """Tab, line feed and carriage return too, which text may hold: found by `make fuzz` (seed 42),
+    `/api/users/%0A` was answered 200 with the list of users, since a route pattern's `$` matches
+    before a final line feed."""
     response = world.client.get(path, headers=world.author.headers)
 
     assert response.status_code == 422, response.text
@@ -286,6 +301,8 @@ def test_a_number_not_written_in_plain_digits_is_a_422_in_paths_and_queries(
     }
 
     for url, place in places.items():
+        if place[0] == "path" and "%0A" in written:
+            continue  # refused before routing (`test_a_forbidden_character_in_the_path_is_a_422`)
         refused = client.get(url.format(written), headers=ada.headers)
         answered = client.get(url.format(plain), headers=ada.headers)
 

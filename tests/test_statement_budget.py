@@ -148,7 +148,8 @@ def test_on_postgresql_a_post_with_tags_in_use_is_one_statement_after_the_caller
     assert first.status_code == second.status_code == 201
     who, refused, tags, post = new_tags
     assert "FROM sessions JOIN users" in who
-    assert refused.lstrip().startswith("WITH wanted") and post == refused
+    assert refused.lstrip().startswith("WITH wanted")
+    assert post == refused
     assert tags.lstrip().startswith("INSERT INTO tags")
     who, post = tags_in_use
     assert "FROM sessions JOIN users" in who

@@ -1,10 +1,10 @@
 """Pure ASGI middleware (no BaseHTTPMiddleware: it costs a task per request and breaks streaming).
 
 `RequestContext` is the outermost layer of ours: it names every request, puts the id on every
-response, refuses a path that holds a character text may not hold (the fields of bodies, queries and
-forms are checked by their type, `kaira.schemas.Text`; a path can reach files and routes before any
-type sees it), turns anything unhandled into a JSON 500 with one logged line, and times every request
-for its access log line and metrics (`kaira.access_log`).
+response, refuses a path that holds a control character, tab and line feed included (the fields of
+bodies, queries and forms are checked by their type, `kaira.schemas.Text`; a path can reach files and
+routes before any type sees it), turns anything unhandled into a JSON 500 with one logged line, and
+times every request for its access log line and metrics (`kaira.access_log`).
 `BodyLimit` refuses bodies over the limit, declared or chunked, before they are read whole. FastAPI's
 own `max_body_size` sits outside every middleware of ours: its 413 is plain text without `X-Request-ID`,
 and for a route that never reads its body it replaces a response already started and signals it with a
@@ -73,7 +73,7 @@ class RequestContext:
 
 def _refused_path(path: str) -> bytes | None:
     """FastAPI's 422 for a path with a forbidden character (`%00` decodes to NUL), or None."""
-    error = forbidden_character_error(path)
+    error = forbidden_character_error(path, in_path=True)
     if error is None:
         return None
     return orjson.dumps({"detail": [{"loc": ["path"], "msg": error.message(), "type": error.type}]})

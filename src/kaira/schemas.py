@@ -35,18 +35,27 @@ know it. Without the surrogates: a JSON text can only name them as `\\u` escapes
 a pattern that names them."""
 
 
-def forbidden_character_error(text: str) -> PydanticCustomError | None:
-    """Why `text` is refused, or None when it may be stored."""
-    found = FORBIDDEN_CHARACTER.search(text)
+FORBIDDEN_IN_PATH = re.compile(f"[\\t\\n\\r{CONTROL_CHARACTERS}\\ud800-\\udfff]")
+"""A path holds no control character at all: Starlette's route patterns end in `$`, which matches
+before a final line feed, so `/api/users/%0A` was answered as the list `/api/users/`."""
+
+
+def forbidden_character_error(text: str, *, in_path: bool = False) -> PydanticCustomError | None:
+    """Why `text` is refused, or None when it may be stored (`in_path`: when it may be a path)."""
+    found = (FORBIDDEN_IN_PATH if in_path else FORBIDDEN_CHARACTER).search(text)
     if found is None:
         return None
     code = ord(found.group())
     kind = "a lone surrogate" if 0xD800 <= code <= 0xDFFF else "a control character"
+    rule = (
+        "a path holds no control character"
+        if in_path
+        else "of the control characters only tab, line feed and carriage return are allowed"
+    )
     return PydanticCustomError(
         "control_character",
-        "Text must not contain {character} ({kind}); of the control characters only tab, line feed "
-        "and carriage return are allowed",
-        {"character": f"U+{code:04X}", "kind": kind},
+        "Text must not contain {character} ({kind}); {rule}",
+        {"character": f"U+{code:04X}", "kind": kind, "rule": rule},
     )
 
 
