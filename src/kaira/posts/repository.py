@@ -24,6 +24,7 @@ from functools import cache
 from typing import Any, Literal, cast
 
 from sqlalchemy import (
+    BindParameter,
     Boolean,
     ColumnElement,
     Connection,
@@ -194,7 +195,7 @@ def _like_pattern(word: str) -> str:
 
 POSTS = cast(Table, Post.__table__)
 USERS = cast(Table, User.__table__)
-_NEW_POST_VALUES = {
+_NEW_POST_VALUES: dict[str, BindParameter[Any]] = {
     "title": bindparam("title", type_=String),
     "content": bindparam("content", type_=Text),
     "author_id": bindparam("author_id", type_=Integer),
