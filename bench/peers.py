@@ -1,7 +1,8 @@
-"""`make bench-peers`: Kaira, the tutorial (seedref) and the raw-asyncpg ceiling, side by side in one run.
+"""`make bench-peers`: Kaira, the tutorial (seedref), the raw-asyncpg ceiling and the FastAPI floor (the
+ceiling's SQL behind plain FastAPI, `bench/floor/app.py`), side by side in one run.
 
-The servers take turns (Kaira, seedref, ceiling, Kaira, …), one at a time on the server CPU, so that a
-slow minute hurts all three alike, and each ratio is taken between medians over the rounds (`bench.turns`).
+The servers take turns (Kaira, seedref, ceiling, floor, Kaira, …), one at a time on the server CPU, so that
+a slow minute hurts all alike, and each ratio is taken between medians over the rounds (`bench.turns`).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from bench.guard import guarded
 from bench.measure import Summary
 from bench.pg import ensure_database
 from bench.server import ServerSpec
-from bench.settings import Settings, load_settings
+from bench.settings import ROOT, Settings, load_settings
 from bench.tables import peers_table, rate
 from bench.targets import Target
 from bench.turns import Contender, Turns, ratios
@@ -28,9 +29,10 @@ console = tables.console()
 
 SEEDREF_PORT = 8001
 CEILING_PORT = 8002
-READ_SERVERS = ("kaira", "seedref", "ceiling")
+FLOOR_PORT = 8003
+READ_SERVERS = ("kaira", "seedref", "ceiling", "floor")
 WRITE_SERVERS = ("kaira", "seedref")
-"""The ceiling only reads."""
+"""The ceiling and the floor only read."""
 
 
 def main(
@@ -55,7 +57,7 @@ def main(
 
 
 def contenders(settings: Settings, peers_bin: Path) -> dict[str, Contender]:
-    """The three servers, each as its README runs it; the peers from their own venv's uvicorn."""
+    """The four servers, each as its README runs it; the peers from their own venv's uvicorn."""
     peers = settings.peers_dir
     uvicorn = [str(peers_bin / "uvicorn")]
     quiet = ["--host", "127.0.0.1", "--no-access-log", "--log-level", "warning"]
@@ -83,6 +85,21 @@ def contenders(settings: Settings, peers_bin: Path) -> dict[str, Contender]:
                 cwd=peers / "ceiling",
                 port=CEILING_PORT,
                 env={"DATABASE_URL": settings.database_url, "CEILING_MODE": "kaira", **no_pyc},
+            ),
+            authenticated=False,
+        ),
+        "floor": Contender(
+            "floor",
+            ServerSpec(
+                name="floor",
+                argv=[*uvicorn, "app:app", "--port", str(FLOOR_PORT), *quiet],
+                cwd=ROOT / "bench" / "floor",
+                port=FLOOR_PORT,
+                env={
+                    "DATABASE_URL": settings.database_url,
+                    "CEILING_DIR": str((peers / "ceiling").resolve()),
+                    **no_pyc,
+                },
             ),
             authenticated=False,
         ),
