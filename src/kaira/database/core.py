@@ -25,6 +25,7 @@ from sqlalchemy import Connection, Engine, Executable, Row
 from sqlalchemy.pool import QueuePool
 from sqlalchemy.util import greenlet_spawn
 
+from kaira.database.driver import prepared
 from kaira.database.engines import POOL_TIMEOUT, Engines
 
 A = TypeVar("A")
@@ -86,6 +87,8 @@ class CoreReader:
         # `greenlet_spawn` is what SQLAlchemy's asyncio layer runs every call through; one call here
         # does the checkout, the statement and the check-in that `AsyncConnection` would do in three.
         engine = self.engines.autocommit.sync_engine
+        if (ready := prepared(statement, engine)) is not None:  # on the DBAPI cursor: `kaira.database.driver`
+            return await self._in_turn(greenlet_spawn, ready.run, engine, params)
         return await self._in_turn(greenlet_spawn, _rows, engine, statement, params)
 
     async def _in_turn(self, run: Callable[..., Awaitable[T]], *arguments: Any) -> T:
