@@ -1,7 +1,7 @@
-"""On PostgreSQL, Core statements run on the DBAPI cursor beneath SQLAlchemy's `Connection`
-(`kaira.database.driver`), and what a client sees must not change: a search's wildcards stay literal
-on a fresh service, a broken rule is still a 400, and a statement listener (a tracer, SQL_ECHO) still
-sees every statement. SQLite never takes this way."""
+"""Core statements run on the DBAPI cursor beneath SQLAlchemy's `Connection` (`kaira.database.driver`):
+on PostgreSQL every one through the pool, on SQLite the reads on the held connection. What a client
+sees must not change: a search's wildcards stay literal on a fresh service, a broken rule is still a
+400, and a statement listener (a tracer, SQL_ECHO) still sees every statement."""
 
 from __future__ import annotations
 
@@ -19,8 +19,6 @@ from kaira.database.driver import prepared
 from kaira.main import create_app
 from kaira.models import Tag
 from tests.conftest import MakeUser
-
-pytestmark = pytest.mark.postgres_only
 
 MakePost = Callable[..., dict[str, Any]]
 CountStatements = Callable[[], Any]
@@ -68,6 +66,7 @@ def test_a_fresh_services_first_request_matches_a_searchs_wildcards_literally(
         assert [post["title"] for post in underscore.json()] == ["a_b"]
 
 
+@pytest.mark.postgres_only  # SQLite's writes go through `Connection`, in the writer's thread
 def test_a_broken_rule_beneath_connection_is_a_400_for_that_statement_only(
     client: TestClient, app: FastAPI
 ) -> None:

@@ -6,7 +6,7 @@ with FastAPI's generator dependency cost more than the statement itself: the ses
 a shielded close task, a hop into SQLAlchemy's greenlet for each of connect, BEGIN, execute, COMMIT and
 close, and a round trip each for BEGIN and COMMIT. Here a statement checks a connection out of the
 AUTOCOMMIT pool, runs and returns it, in one hop. Statements are still SQLAlchemy statements, compiled
-once and cached by SQLAlchemy.
+once by SQLAlchemy's dialect and run on the DBAPI cursor beneath `Connection` (`kaira.database.driver`).
 
 `ReadDB` and `WriteDB` say in a signature what an endpoint does: a `CoreReader` has no way to open a
 transaction, and on SQLite it reads in process (`InProcessSQLite`), where nothing can write. Every

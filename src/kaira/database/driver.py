@@ -1,21 +1,24 @@
-"""A Core statement run on a pooled connection's DBAPI cursor, beneath SQLAlchemy's `Connection`.
+"""A Core statement run on a connection's DBAPI cursor, beneath SQLAlchemy's `Connection`.
 
-On PostgreSQL a point read spent more of its CPU in SQLAlchemy's execution layer than in asyncpg: a
-`Connection` made and closed around each statement, its events, an execution context, the compiled
-cache's key, a `Result` and its `Row`s. Measured with two `kaira serve` side by side on one CPU, going
-one level down (this module) served 21–30 % more reads of a post per second.
+A point read spent more of its CPU in SQLAlchemy's execution layer than in the driver: a `Connection`
+made and closed around each statement (on PostgreSQL), its events, an execution context, the
+compiled cache's key, a `Result` and its `Row`s. Measured with two `kaira serve` side by side on one
+CPU, going one level down (this module) served 21–30 % more reads of a post per second on PostgreSQL,
+and 13–26 % more reads on SQLite.
 
 What stays SQLAlchemy's: the statement and its SQL (compiled once per statement by the dialect, as
-`Connection` would), the pool (its checkout events, recycling, the closed-connection check), and the
-asyncpg DBAPI adapter (its prepared-statement cache, and its translation of asyncpg's errors into
-DBAPI ones). What this module does in place of `Connection`: the parameters' bind processing, and an
-error turned into SQLAlchemy's (`IntegrityError`, `OperationalError`, ...) after a connection that is
-lost or timed out has left the pool, as the engine's `handle_error` rule has it
-(`kaira.database.engines`). So callers and error handlers see what they saw through `Connection`.
+`Connection` would), each type's processing of parameters and of values read (its bind and result
+processors), the pool (its checkout events, recycling, the closed-connection check), and the asyncpg
+DBAPI adapter (its prepared-statement cache, and its translation of asyncpg's errors into DBAPI ones).
+What this module does in place of `Connection`: calling those processors, making each row a named
+tuple, and turning an error into SQLAlchemy's (`IntegrityError`, `OperationalError`, ...) after a
+connection that is lost has been taken out of use (`translated`). So callers and error handlers see
+what they saw through `Connection`.
 
-`prepared()` answers None, and the caller runs the statement through `Connection`, for a statement
-SQLAlchemy must rewrite per call (an expanding `IN`, a literal rendered at execution), one with a
-column whose values need processing on the way out (none that Kaira selects on asyncpg), and on an
+Used by `kaira.database.core` for every Core statement on PostgreSQL, and by
+`kaira.database.engines.HeldConnection` for SQLite's reads in process. `prepared()` answers None, and
+the caller goes through `Connection`, for SQL text, for a statement SQLAlchemy must rewrite per call
+(an expanding `IN`, a literal rendered at execution), before the engine's first connection, and on an
 engine whose statements are watched: SQL_ECHO's log, or an execution event's listener (a tracer, the
 test suite's statement counts), which must see every statement.
 """
@@ -31,40 +34,66 @@ from typing import Any, cast
 
 from sqlalchemy import Dialect, Engine, Executable, exc
 from sqlalchemy.sql.compiler import SQLCompiler
-from sqlalchemy.types import TypeEngine
+from sqlalchemy.sql.elements import TextClause
 
 BindProcessor = Callable[[Any], Any] | None
+ResultProcessor = Callable[[Any], Any]
 
 
 @dataclass(frozen=True, slots=True)
 class PreparedStatement:
-    """A statement compiled for one dialect: its SQL, and how to order and process its parameters."""
+    """A statement compiled for one dialect: its SQL, how to order and process its parameters, and
+    which of its columns' values need processing on the way out."""
 
     compiled: SQLCompiler
     sql: str
     binds: tuple[tuple[str, BindProcessor], ...]
-    """The parameters' names in the order of the SQL's `$1, $2, ...`, each with its type's processor."""
+    """The parameters' names in the order of the SQL's placeholders, each with its type's processor."""
+    width: int
+    """How many columns the statement's rows have (0: rows are not expected)."""
+    results: tuple[tuple[int, ResultProcessor], ...]
+    """The position and processor of each column whose values need one (on SQLite, timestamps kept as
+    text and tag lists kept as JSON; on asyncpg, none of Kaira's)."""
 
     def arguments(self, params: Mapping[str, Any]) -> list[Any]:
         values = self.compiled.construct_params(params)
         return [values[name] if process is None else process(values[name]) for name, process in self.binds]
 
+    def fetch(self, cursor: Any, params: Mapping[str, Any]) -> Sequence[Any]:
+        """The statement's rows, run on `cursor`: each a named tuple read by label, by position or
+        unpacked, as SQLAlchemy's `Row` is. DBAPI errors come out as the driver raises them."""
+        cursor.execute(self.sql, self.arguments(params))
+        description = cursor.description
+        if description is None:
+            return ()
+        row = _row_type(tuple(column[0] for column in description))
+        records = cursor.fetchall()
+        if not self.results:
+            return [row._make(record) for record in records]
+        if len(description) != self.width:  # the SQL's columns are not the statement's: a bug here
+            raise RuntimeError(f"{len(description)} columns where the statement has {self.width}")
+        return [row._make(self._processed(record)) for record in records]
+
+    def _processed(self, record: Sequence[Any]) -> list[Any]:
+        values = list(record)
+        for index, process in self.results:
+            values[index] = process(values[index])
+        return values
+
     def run(self, engine: Engine, params: Mapping[str, Any]) -> Sequence[Any]:
-        """The statement's rows, on a connection checked out of `engine`'s pool and returned to it; each
-        a named tuple read by label, by position or unpacked, as SQLAlchemy's `Row` is. Called in
+        """`fetch` on a connection checked out of `engine`'s pool and returned to it. Called in
         SQLAlchemy's greenlet (`greenlet_spawn`), where the DBAPI adapter can await asyncpg."""
-        arguments = self.arguments(params)
         connection = engine.raw_connection()
         try:
             cursor = connection.cursor()
             try:
-                cursor.execute(self.sql, arguments)
-                if cursor.description is None:
-                    return ()
-                row = _row_type(tuple(column[0] for column in cursor.description))
-                return [row._make(record) for record in cursor.fetchall()]
+                return self.fetch(cursor, params)
             except Exception as error:
-                failure = _after_failure(engine, connection, cursor, self.sql, error)
+                lost, failure = translated(engine, connection.dbapi_connection, cursor, self.sql, error)
+                if lost:
+                    if isinstance(error, TimeoutError):  # closed at once (`kaira.database.engines`)
+                        cast(Any, connection.driver_connection).terminate()
+                    connection.invalidate(error)
                 if failure is error:
                     raise
                 raise failure from error
@@ -74,23 +103,23 @@ class PreparedStatement:
             connection.close()
 
 
-def _after_failure(engine: Engine, connection: Any, cursor: Any, sql: str, error: Exception) -> Exception:
-    """What `Connection` would raise for `error`, after taking a lost connection out of the pool: one
-    whose query timed out is closed at once (`kaira.database.engines`), without a polite goodbye."""
-    timed_out = isinstance(error, TimeoutError)
-    lost = timed_out or engine.dialect.is_disconnect(cast(Any, error), connection.dbapi_connection, cursor)
-    if lost:
-        if timed_out:
-            connection.driver_connection.terminate()
-        connection.invalidate(error)
-    dbapi_error = engine.dialect.loaded_dbapi.Error
-    if not isinstance(error, dbapi_error):
-        return error  # TimeoutError, OSError...: raised as they are, as `Connection` raises them
+def translated(
+    engine: Engine, dbapi_connection: Any, cursor: Any, sql: str, error: Exception
+) -> tuple[bool, Exception]:
+    """Whether `error` lost the connection (the caller takes it out of use), and what `Connection`
+    would have raised for it: a DBAPI error as SQLAlchemy's (`IntegrityError`, `OperationalError`...),
+    without its parameters; anything else (TimeoutError, OSError...) as it is."""
     dialect = engine.dialect
+    lost = isinstance(error, TimeoutError) or dialect.is_disconnect(
+        cast(Any, error), dbapi_connection, cursor
+    )
+    dbapi_error = dialect.loaded_dbapi.Error
+    if not isinstance(error, dbapi_error):
+        return lost, error
     wrapped = exc.DBAPIError.instance(
         sql, None, error, dbapi_error, hide_parameters=True, connection_invalidated=lost, dialect=dialect
     )
-    return wrapped if isinstance(wrapped, Exception) else error
+    return lost, wrapped if isinstance(wrapped, Exception) else error
 
 
 @cache
@@ -138,20 +167,23 @@ def _watched(engine: Engine) -> bool:
 
 
 def _prepare(statement: Executable, dialect: Dialect) -> PreparedStatement | None:
+    if isinstance(statement, TextClause):  # SQL text: its columns, names and types are the database's
+        return None
     compiled = statement.compile(dialect=dialect)  # type: ignore[attr-defined]
     if not isinstance(compiled, SQLCompiler):
         return None
     if compiled.literal_execute_params or compiled.post_compile_params:
         return None
-    columns = getattr(statement, "exported_columns", ())
-    if any(_result_processor(column.type, dialect) is not None for column in columns):
-        return None
+    columns = list(getattr(statement, "exported_columns", ()))
+    results = tuple(
+        (index, process)
+        for index, column in enumerate(columns)
+        if (process := column.type.dialect_impl(dialect).result_processor(dialect, None)) is not None
+    )
     binds = tuple(
         (name, compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect))
         for name in compiled.positiontup or ()
     )
-    return PreparedStatement(compiled=compiled, sql=compiled.string, binds=binds)
-
-
-def _result_processor(type_: TypeEngine[Any], dialect: Dialect) -> object:
-    return type_.dialect_impl(dialect).result_processor(dialect, None)
+    return PreparedStatement(
+        compiled=compiled, sql=compiled.string, binds=binds, width=len(columns), results=results
+    )

@@ -26,6 +26,7 @@ from sqlalchemy.pool import NullPool
 
 from kaira import metrics
 from kaira.config import Settings
+from kaira.database.driver import PreparedStatement, prepared, translated
 
 T = TypeVar("T")
 
@@ -205,6 +206,8 @@ class HeldConnection:
     def rows(self, statement: Executable, params: Mapping[str, Any]) -> Sequence[Row[Any]]:
         connection = self._connection or self._open()
         self._started, self._stopped = None, False
+        if (ready := prepared(statement, self.engine)) is not None:  # `kaira.database.driver`
+            return self._on_cursor(connection, ready, params)
         try:
             return connection.execute(statement, params).all()
         except BaseException:
@@ -217,6 +220,29 @@ class HeldConnection:
             if self._stopped:
                 raise ReadOverBudget from None
             raise
+
+    def _on_cursor(
+        self, connection: Connection, ready: PreparedStatement, params: Mapping[str, Any]
+    ) -> Sequence[Row[Any]]:
+        """The statement on the held connection's DBAPI cursor; a failure as on `Connection` above."""
+        dbapi_connection = cast(sqlite3.Connection, connection.connection.dbapi_connection)
+        try:
+            cursor = dbapi_connection.cursor()  # fails too on a connection closed under the pool
+            try:
+                return cast(Sequence[Row[Any]], ready.fetch(cursor, params))
+            finally:
+                cursor.close()
+        except Exception as error:
+            if self._stopped:
+                raise ReadOverBudget from None
+            lost, failure = translated(self.engine, dbapi_connection, None, ready.sql, error)
+            if lost:
+                connection.invalidate(error)
+                connection.close()
+                self._connection = None
+            if failure is error:
+                raise
+            raise failure from error
 
     def _open(self) -> Connection:
         connection = self._connection = self.engine.connect()
