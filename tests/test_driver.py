@@ -5,6 +5,7 @@ sees must not change: a search's wildcards stay literal on a fresh service, a br
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -101,3 +102,16 @@ def test_a_statement_listener_sees_every_statement_of_a_read(
 
     assert response.status_code == 200
     assert any("FROM posts" in statement for statement in statements), statements
+
+
+def test_sql_echo_logs_every_read_beneath_connection_too(
+    settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    echoing = settings.model_copy(update={"sql_echo": True})
+    with TestClient(create_app(echoing), raise_server_exceptions=False) as client:
+        caplog.set_level(logging.INFO, logger="sqlalchemy.engine")
+        for _ in range(3):  # the first connects; the next ones would run on the cursor unseen
+            assert client.get("/api/posts/1").status_code == 404
+
+    reads = [record for record in caplog.records if "FROM posts" in record.getMessage()]
+    assert len(reads) >= 3, [record.getMessage() for record in caplog.records]
