@@ -91,13 +91,16 @@ async def end_replayed_session(session: AsyncSession, claims: RefreshClaims, *, 
     )
 
 
+_now = bindparam("now", type_=UTCDateTime)
+_END_SESSION = (
+    update(LoginSession)
+    .where(LoginSession.id == bindparam("session_id", type_=Integer), LoginSession.ended_at.is_(None))
+    .values(ended_at=_now, expires_at=_now)  # as `_end`: expired at once
+)
+
+
 async def end_session(db: CoreWriter, *, session_id: int, now: datetime) -> None:
-    statement = (
-        update(LoginSession)
-        .where(LoginSession.id == session_id, LoginSession.ended_at.is_(None))
-        .values(**_end(now))
-    )
-    await db.rows(statement, {})
+    await db.rows(_END_SESSION, {"session_id": session_id, "now": now})
 
 
 async def end_sessions_of(session: AsyncSession, *, user_id: int, keep: int, now: datetime) -> None:

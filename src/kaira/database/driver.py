@@ -129,8 +129,8 @@ def _row_type(labels: tuple[str, ...]) -> Any:
 
 _prepared: weakref.WeakKeyDictionary[Dialect, weakref.WeakKeyDictionary[Executable, PreparedStatement | None]]
 _prepared = weakref.WeakKeyDictionary()
-"""Per engine's dialect, per statement object. Kaira's statements are built once (module constants or
-`functools.cache`); one built per call would be forgotten with it."""
+"""Per engine's dialect, per statement object: Kaira's statements are built once (module constants or
+`functools.cache`). One built per call would be compiled on every call, and forgotten with it."""
 
 
 def prepared(statement: Executable, engine: Engine) -> PreparedStatement | None:
