@@ -3,8 +3,8 @@
 A point read spent more of its CPU in SQLAlchemy's execution layer than in the driver: a `Connection`
 made and closed around each statement (on PostgreSQL), its events, an execution context, the
 compiled cache's key, a `Result` and its `Row`s. Measured with two `kaira serve` side by side on one
-CPU, going one level down (this module) served 21–30 % more reads of a post per second on PostgreSQL,
-and 13–26 % more reads on SQLite.
+CPU, going one level down (this module) served 13–22 % more reads per second on PostgreSQL (a post, a
+user, a page), and 9–26 % more on SQLite.
 
 What stays SQLAlchemy's: the statement and its SQL (compiled once per statement by the dialect, as
 `Connection` would), each type's processing of parameters and of values read (its bind and result
