@@ -23,7 +23,8 @@ PURGE_BATCH = 100
 """Sessions deleted at most per log-in or refresh: more than one such write makes, so they never
 accumulate, and few enough that no write waits long for it."""
 
-_live = (LoginSession.ended_at.is_(None), LoginSession.expires_at > bindparam("now", type_=UTCDateTime))
+_now = bindparam("now", type_=UTCDateTime)
+_live = (LoginSession.ended_at.is_(None), LoginSession.expires_at > _now)
 _active_user = LoginSession.user_id.in_(select(User.id).where(User.is_active))
 
 _TOKEN_HOLDER = (
@@ -91,7 +92,6 @@ async def end_replayed_session(session: AsyncSession, claims: RefreshClaims, *, 
     )
 
 
-_now = bindparam("now", type_=UTCDateTime)
 _END_SESSION = (
     update(LoginSession)
     .where(LoginSession.id == bindparam("session_id", type_=Integer), LoginSession.ended_at.is_(None))

@@ -18,15 +18,15 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, TypeVar, cast
 
 from fastapi import Depends, Request
 from sqlalchemy import Connection, Engine, Executable, Row
 from sqlalchemy.pool import QueuePool
 from sqlalchemy.util import greenlet_spawn
 
-from kaira.database.driver import prepared
-from kaira.database.engines import POOL_TIMEOUT, Engines
+from kaira.database.driver import PreparedStatement, prepared
+from kaira.database.engines import POOL_TIMEOUT, Engines, closed_if_unanswering
 
 A = TypeVar("A")
 T = TypeVar("T")
@@ -88,7 +88,7 @@ class CoreReader:
         # does the checkout, the statement and the check-in that `AsyncConnection` would do in three.
         engine = self.engines.autocommit.sync_engine
         if (ready := prepared(statement, engine)) is not None:  # on the DBAPI cursor: `kaira.database.driver`
-            return await self._in_turn(greenlet_spawn, ready.run, engine, params)
+            return await self._in_turn(greenlet_spawn, _on_cursor, engine, ready, params)
         return await self._in_turn(greenlet_spawn, _rows, engine, statement, params)
 
     async def _in_turn(self, run: Callable[..., Awaitable[T]], *arguments: Any) -> T:
@@ -125,6 +125,22 @@ def _rows(engine: Engine, statement: Executable, params: Mapping[str, Any]) -> S
     with engine.connect() as connection:
         result = connection.execute(statement, params)
         return result.all() if result.returns_rows else ()
+
+
+def _on_cursor(engine: Engine, ready: PreparedStatement, params: Mapping[str, Any]) -> Sequence[Row[Any]]:
+    """`ready` on a connection checked out of `engine`'s pool and returned to it, in SQLAlchemy's
+    greenlet, where the asyncpg adapter can await. A lost connection leaves the pool."""
+    connection = engine.raw_connection()
+
+    def take_out(error: Exception) -> None:
+        closed_if_unanswering(error, connection.driver_connection)
+        connection.invalidate(error)
+
+    try:
+        rows = ready.fetch(engine, connection.dbapi_connection, params, when_lost=take_out)
+    finally:
+        connection.close()
+    return cast(Sequence[Row[Any]], rows)
 
 
 def _in_transaction(engine: Engine, work: Callable[[Connection, A], T], argument: A) -> T:

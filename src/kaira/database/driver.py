@@ -15,12 +15,13 @@ tuple, and turning an error into SQLAlchemy's (`IntegrityError`, `OperationalErr
 connection that is lost has been taken out of use (`translated`). So callers and error handlers see
 what they saw through `Connection`.
 
-Used by `kaira.database.core` for every Core statement on PostgreSQL, and by
-`kaira.database.engines.HeldConnection` for SQLite's reads in process. `prepared()` answers None, and
-the caller goes through `Connection`, for SQL text, for a statement SQLAlchemy must rewrite per call
-(an expanding `IN`, a literal rendered at execution), before the engine's first connection, and on an
-engine whose statements are watched: SQL_ECHO's log, or an execution event's listener (a tracer, the
-test suite's statement counts), which must see every statement.
+Used by `kaira.database.core` for every Core statement on PostgreSQL (on a connection it checks out
+of the pool), and by `kaira.database.engines.HeldConnection` for SQLite's reads in process.
+`prepared()` answers None, and the caller goes through `Connection`, for SQL text, for a statement
+SQLAlchemy must rewrite per call (an expanding `IN`, a literal rendered at execution), before the
+engine's first connection, and on an engine whose statements are watched: SQL_ECHO's log, or an
+execution event's listener (a tracer, the test suite's statement counts), which must see every
+statement.
 """
 
 from __future__ import annotations
@@ -59,9 +60,34 @@ class PreparedStatement:
         values = self.compiled.construct_params(params)
         return [values[name] if process is None else process(values[name]) for name, process in self.binds]
 
-    def fetch(self, cursor: Any, params: Mapping[str, Any]) -> Sequence[Any]:
-        """The statement's rows, run on `cursor`: each a named tuple read by label, by position or
-        unpacked, as SQLAlchemy's `Row` is. DBAPI errors come out as the driver raises them."""
+    def fetch(
+        self,
+        engine: Engine,
+        dbapi_connection: Any,
+        params: Mapping[str, Any],
+        *,
+        when_lost: Callable[[Exception], None],
+    ) -> Sequence[Any]:
+        """The statement's rows, on a cursor of `dbapi_connection` (a connection of `engine`): each a
+        named tuple read by label, by position or unpacked, as SQLAlchemy's `Row` is.
+
+        A failure is raised as `Connection` would raise it (`translated`); if it lost the connection,
+        `when_lost(error)` first takes the connection out of use, as only its owner can."""
+        try:
+            cursor = dbapi_connection.cursor()  # fails too on a connection closed under its owner
+            try:
+                return self._rows(cursor, params)
+            finally:
+                cursor.close()
+        except Exception as error:
+            lost, failure = translated(engine, dbapi_connection, self.sql, error)
+            if lost:
+                when_lost(error)
+            if failure is error:
+                raise
+            raise failure from error
+
+    def _rows(self, cursor: Any, params: Mapping[str, Any]) -> Sequence[Any]:
         cursor.execute(self.sql, self.arguments(params))
         description = cursor.description
         if description is None:
@@ -80,39 +106,14 @@ class PreparedStatement:
             values[index] = process(values[index])
         return values
 
-    def run(self, engine: Engine, params: Mapping[str, Any]) -> Sequence[Any]:
-        """`fetch` on a connection checked out of `engine`'s pool and returned to it. Called in
-        SQLAlchemy's greenlet (`greenlet_spawn`), where the DBAPI adapter can await asyncpg."""
-        connection = engine.raw_connection()
-        try:
-            cursor = connection.cursor()
-            try:
-                return self.fetch(cursor, params)
-            except Exception as error:
-                lost, failure = translated(engine, connection.dbapi_connection, cursor, self.sql, error)
-                if lost:
-                    if isinstance(error, TimeoutError):  # closed at once (`kaira.database.engines`)
-                        cast(Any, connection.driver_connection).terminate()
-                    connection.invalidate(error)
-                if failure is error:
-                    raise
-                raise failure from error
-            finally:
-                cursor.close()
-        finally:
-            connection.close()
 
-
-def translated(
-    engine: Engine, dbapi_connection: Any, cursor: Any, sql: str, error: Exception
-) -> tuple[bool, Exception]:
-    """Whether `error` lost the connection (the caller takes it out of use), and what `Connection`
-    would have raised for it: a DBAPI error as SQLAlchemy's (`IntegrityError`, `OperationalError`...),
-    without its parameters; anything else (TimeoutError, OSError...) as it is."""
+def translated(engine: Engine, dbapi_connection: Any, sql: str, error: Exception) -> tuple[bool, Exception]:
+    """Whether `error` lost the connection, and what `Connection` would have raised for it: a DBAPI
+    error as SQLAlchemy's (`IntegrityError`, `OperationalError`...), without its parameters; anything
+    else (TimeoutError, OSError...) as it is. A timeout loses the connection, as the engine's
+    `handle_error` rule has it for `Connection` (`kaira.database.engines.closed_if_unanswering`)."""
     dialect = engine.dialect
-    lost = isinstance(error, TimeoutError) or dialect.is_disconnect(
-        cast(Any, error), dbapi_connection, cursor
-    )
+    lost = isinstance(error, TimeoutError) or dialect.is_disconnect(cast(Any, error), dbapi_connection, None)
     dbapi_error = dialect.loaded_dbapi.Error
     if not isinstance(error, dbapi_error):
         return lost, error
@@ -134,7 +135,7 @@ _prepared = weakref.WeakKeyDictionary()
 
 
 def prepared(statement: Executable, engine: Engine) -> PreparedStatement | None:
-    """`statement` ready for `PreparedStatement.run` on `engine`, or None if it must go through
+    """`statement` ready for `PreparedStatement.fetch` on `engine`, or None if it must go through
     SQLAlchemy's `Connection` (see the module's docstring).
 
     Until the engine's first connection, also None: the dialect learns from the server how to write

@@ -26,7 +26,7 @@ from sqlalchemy.pool import NullPool
 
 from kaira import metrics
 from kaira.config import Settings
-from kaira.database.driver import PreparedStatement, prepared, translated
+from kaira.database.driver import PreparedStatement, prepared
 
 T = TypeVar("T")
 
@@ -97,18 +97,26 @@ def _refuse_closed_connection(dbapi_connection: Any, _record: Any, _proxy: Any) 
         raise DisconnectionError("the server closed this connection")
 
 
-def _drop_unanswering_connection(context: ExceptionContext) -> None:
-    """A connection whose query timed out is closed at once, not politely.
+def closed_if_unanswering(error: BaseException, driver_connection: Any) -> bool:
+    """A connection whose query timed out is closed at once, not politely (true when it was).
 
     SQLAlchemy would first try a graceful close with a fixed 2 s timeout, which a server that has
     stopped answering never honours: the 503 would come after 4.5 s instead of the promised 3.
     Only that connection goes; the rest of the pool may still be fine.
     """
-    if not isinstance(context.original_exception, TimeoutError) or context.connection is None:
+    if not isinstance(error, TimeoutError):
+        return False
+    driver_connection.terminate()
+    return True
+
+
+def _drop_unanswering_connection(context: ExceptionContext) -> None:
+    """`closed_if_unanswering` for a statement run through `Connection`: a disconnect of its own."""
+    if context.connection is None:
         return
-    context.is_disconnect = True
-    context.invalidate_pool_on_disconnect = False
-    context.connection.connection.driver_connection.terminate()  # type: ignore[union-attr]
+    if closed_if_unanswering(context.original_exception, context.connection.connection.driver_connection):
+        context.is_disconnect = True
+        context.invalidate_pool_on_disconnect = False
 
 
 def _sqlite_engine(url: URL, *, echo: bool, timeout: float, foreign_keys: bool) -> AsyncEngine:
@@ -225,24 +233,22 @@ class HeldConnection:
         self, connection: Connection, ready: PreparedStatement, params: Mapping[str, Any]
     ) -> Sequence[Row[Any]]:
         """The statement on the held connection's DBAPI cursor; a failure as on `Connection` above."""
-        dbapi_connection = cast(sqlite3.Connection, connection.connection.dbapi_connection)
         try:
-            cursor = dbapi_connection.cursor()  # fails too on a connection closed under the pool
-            try:
-                return cast(Sequence[Row[Any]], ready.fetch(cursor, params))
-            finally:
-                cursor.close()
-        except Exception as error:
+            rows = ready.fetch(
+                self.engine, connection.connection.dbapi_connection, params, when_lost=self._let_go
+            )
+        except Exception:
             if self._stopped:
                 raise ReadOverBudget from None
-            lost, failure = translated(self.engine, dbapi_connection, None, ready.sql, error)
-            if lost:
-                connection.invalidate(error)
-                connection.close()
-                self._connection = None
-            if failure is error:
-                raise
-            raise failure from error
+            raise
+        return cast(Sequence[Row[Any]], rows)
+
+    def _let_go(self, error: Exception) -> None:
+        """A connection found broken: the next read connects anew."""
+        if self._connection is not None:
+            self._connection.invalidate(error)
+            self._connection.close()
+            self._connection = None
 
     def _open(self) -> Connection:
         connection = self._connection = self.engine.connect()
