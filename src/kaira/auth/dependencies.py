@@ -20,16 +20,19 @@ from kaira.auth.limits import AbuseLimits, Limit
 from kaira.auth.security import read_access_token
 from kaira.auth.service import Client, TokenPolicy
 from kaira.database.base import utcnow
-from kaira.database.core import ReadDB
+from kaira.database.core import reader_of
 from kaira.errors import NotAuthenticated
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/auth/token", auto_error=False)
 TokenDep = Annotated[str | None, Depends(oauth2_scheme)]
 
 
-async def optional_caller(request: Request, db: ReadDB, token: TokenDep) -> Caller | None:
+async def optional_caller(request: Request, token: TokenDep) -> Caller | None:
+    """The reader is taken from the app (`reader_of`), not declared as `ReadDB`: FastAPI solves each
+    declared sub-dependency on every request, cached or not, and most reads are anonymous."""
     if token is None:
         return None
+    db = reader_of(request)
     now = utcnow()
     claims = read_access_token(token, secret=request.app.state.secret_key, now=now)
     if claims is not None:

@@ -148,9 +148,14 @@ def _in_transaction(engine: Engine, work: Callable[[Connection, A], T], argument
         return work(connection, argument)
 
 
-async def core_reader(request: Request) -> CoreReader:  # async: FastAPI would run a `def` in a thread
+def reader_of(request: Request) -> CoreReader:
+    """What `ReadDB` gives an endpoint, for a dependency that needs a reader only now and then."""
     runner: CoreReader = request.app.state.reader
     return runner
+
+
+async def core_reader(request: Request) -> CoreReader:  # async: FastAPI would run a `def` in a thread
+    return reader_of(request)
 
 
 async def core_writer(request: Request) -> CoreWriter:
