@@ -8,7 +8,11 @@ here on made-up results and files.
 from __future__ import annotations
 
 import io
+import os
+import re
 import sqlite3
+import subprocess
+import sys
 from contextlib import closing
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,7 +20,7 @@ from typing import Any
 
 from bench import dataset, long_reads, markdown, run, seed, sqlite_vs_pg
 from bench.measure import Result, Summary
-from bench.settings import load_settings
+from bench.settings import ROOT, load_settings
 from bench.turns import Turns, lines_holding, ratios
 from bench.workloads import CREATE_POST, GET_POST, GET_USER, KAIRA_SET, LIST_POSTS, LOGIN, SIGN_UP, Workload
 from bench.wrk import Measurement
@@ -226,3 +230,25 @@ def test_the_markdown_of_the_sqlite_suite_names_its_base_and_unanswered_runs() -
     assert with_long_reads[:heading] == lines  # after the turns' table (and no targets in this record)
     beside = with_long_reads[heading + 5]
     assert beside.startswith("| /health while 2 clients search | 32 | 500 | 1.10 | 7.20 |")
+
+
+def _inproc(database: Path, *arguments: str) -> subprocess.CompletedProcess[str]:
+    """`python -m bench.inproc` as the docs run it: a fresh interpreter, from the repository."""
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{database}", "LOG_LEVEL": "INFO"}
+    command = [sys.executable, "-m", "bench.inproc", *arguments, "--requests=20", "--warmup=2"]
+    return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+
+
+def test_the_in_process_loop_reports_a_cost_and_refuses_to_time_the_wrong_answers(tmp_path: Path) -> None:
+    """A loop of 503s (no tables in this database) would time an error page, not the endpoint."""
+    database = tmp_path / "empty.db"
+
+    health = _inproc(database, "/health")
+    post = _inproc(database, "/api/posts/1")
+
+    assert health.returncode == 0, health.stderr
+    assert re.fullmatch(
+        r"GET /health: [\d,]+ µs wall, [\d,]+ µs CPU per request \(20 requests, 8 at once\)\n", health.stdout
+    )
+    assert post.returncode == 1
+    assert "GET /api/posts/1 answered 503, not 200" in post.stderr
