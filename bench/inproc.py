@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import cProfile
 import importlib
 import itertools
 import logging.config
@@ -71,10 +72,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--header", action="append", default=[], help="'Name: value', repeatable")
     parser.add_argument("--profile", type=Path, help="write a cProfile of the measured requests here")
     parser.add_argument("--instructions", action="store_true", help="count instructions under callgrind")
+    argv = sys.argv[1:] if argv is None else argv
     args = parser.parse_args(argv)
     os.environ.setdefault("DATABASE_URL", os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE_URL))
     if args.instructions:
-        return _count_instructions(args)
+        return _count_instructions(args, [option for option in argv if option != "--instructions"])
     wall_s, cpu_s = _event_loop_runner()(_measure(args))
     print(
         f"{args.method} {args.path}: {wall_s / args.requests * 1e6:,.0f} µs wall, "
@@ -128,19 +130,22 @@ async def _measure(args: argparse.Namespace) -> tuple[float, float]:
             headers.append((b"authorization", b"Bearer " + (await _sign_in(app, args.as_user)).encode()))
         call = Call(args.method, args.path, headers, args.body, args.status)
         await _run(app, call, args.warmup, args.concurrency)
-        profiler = _profiler(args.profile)
+        profiler = cProfile.Profile() if args.profile is not None else None
         wall, cpu = time.perf_counter(), time.process_time()
-        with profiler:
+        with profiler or contextlib.nullcontext():
             await _run(app, call, args.requests, args.concurrency)
         wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-    if args.profile is not None:
-        profiler.dump_stats(args.profile)  # type: ignore[attr-defined]
+    if profiler is not None:
+        profiler.dump_stats(args.profile)
     return wall, cpu
 
 
 def _event_loop_runner() -> Callable[[Coroutine[Any, Any, T]], T]:
-    """uvloop where `kaira serve` would pick it (PostgreSQL), asyncio's own loop on SQLite."""
-    if os.environ["DATABASE_URL"].startswith("sqlite"):
+    """The event loop `kaira serve` would run on the configured database (`kaira.serving.event_loop`)."""
+    from kaira.config import get_settings
+    from kaira.serving import event_loop
+
+    if event_loop(get_settings()) == "asyncio":
         return asyncio.run
     import uvloop
 
@@ -187,9 +192,8 @@ async def _lifespan(app: ASGIApp) -> Any:
 async def _sign_in(app: ASGIApp, user_id: int) -> str:
     """A seeded user's access token, from the app's own sign-in endpoint."""
     form = urlencode({"username": dataset.username(user_id), "password": dataset.PASSWORD})
-    scope = Call("POST", "/api/auth/token", [], "", 200).scope()
-    scope["headers"].append((b"content-type", b"application/x-www-form-urlencoded"))
-    status, body = await _call(app, scope, form.encode())
+    headers = [(b"content-type", b"application/x-www-form-urlencoded")]
+    status, body = await _call(app, Call("POST", "/api/auth/token", headers, "", 200).scope(), form.encode())
     if status != 200:
         raise SystemExit(f"signing in user {user_id} answered {status}: {body.decode(errors='replace')}")
     token: str = orjson.loads(body)["access_token"]
@@ -228,14 +232,6 @@ async def _call(app: ASGIApp, scope: Message, body: bytes) -> tuple[int, bytes]:
     return status, b"".join(m.get("body", b"") for m in answer if m["type"] == "http.response.body")
 
 
-def _profiler(target: Path | None) -> contextlib.AbstractContextManager[Any]:
-    if target is None:
-        return contextlib.nullcontext()
-    import cProfile
-
-    return cProfile.Profile()
-
-
 def _header(raw: str) -> tuple[bytes, bytes]:
     name, separator, value = raw.partition(":")
     if not separator:
@@ -243,13 +239,9 @@ def _header(raw: str) -> tuple[bytes, bytes]:
     return name.strip().lower().encode(), value.strip().encode()
 
 
-def _count_instructions(args: argparse.Namespace) -> int:
-    """(instructions of 3N requests − of N) ÷ 2N, each loop a fresh process under callgrind."""
-    options = [args.path, f"--method={args.method}", f"--body={args.body}", f"--warmup={args.warmup}"]
-    options += [f"--concurrency={args.concurrency}", f"--app={args.app}", f"--status={args.status}"]
-    options += [f"--header={raw}" for raw in args.header]
-    if args.as_user is not None:
-        options.append(f"--as-user={args.as_user}")
+def _count_instructions(args: argparse.Namespace, options: list[str]) -> int:
+    """(instructions of 3N requests − of N) ÷ 2N, each loop a fresh process under callgrind, given the
+    same options as this one (a `--requests` appended last is the one argparse keeps)."""
     counts = [_callgrind_total([*options, f"--requests={n}"]) for n in (args.requests, 3 * args.requests)]
     per_request = (counts[1] - counts[0]) / (2 * args.requests)
     print(f"{args.method} {args.path}: {per_request:,.0f} instructions per request (callgrind)")

@@ -50,7 +50,7 @@ def serve(settings: Settings, *, host: str, port: int, workers: int, reload: boo
         "proxy_headers": False,
         "server_header": False,
         "timeout_graceful_shutdown": max(1, settings.shutdown_timeout_seconds - EXIT_SECONDS),
-        "loop": _event_loop(settings),
+        "loop": event_loop(settings),
     }
     if reload or workers == 1:
         uvicorn.run(APP, reload=reload, **options)
@@ -62,7 +62,7 @@ def serve(settings: Settings, *, host: str, port: int, workers: int, reload: boo
         _Supervisor(config, sockets=[config.bind_socket()]).run()  # what uvicorn.run does, but for it
 
 
-def _event_loop(settings: Settings) -> str:
+def event_loop(settings: Settings) -> str:
     """uvloop on PostgreSQL; asyncio's own loop on SQLite.
 
     On SQLite a read runs in the loop's thread and never waits (`kaira.database.engines.InProcessSQLite`),
