@@ -210,7 +210,8 @@ def count_statements(app: FastAPI) -> Callable[[], Any]:
         if both.separate_pools:  # PostgreSQL: a second pool, in AUTOCOMMIT
             engines.append(both.autocommit.sync_engine)
         if both.in_process is not None:  # SQLite: reads in process
-            engines += [both.in_process.reader.engine, both.in_process.writer]
+            engines += [both.in_process.reader.engine, both.in_process.writer.transactions]
+            engines.append(both.in_process.waiting_writer.transactions)
         for engine in engines:
             event.listen(engine, "before_cursor_execute", record)
         try:

@@ -67,7 +67,7 @@ def test_a_fresh_services_first_request_matches_a_searchs_wildcards_literally(
         assert [post["title"] for post in underscore.json()] == ["a_b"]
 
 
-@pytest.mark.postgres_only  # SQLite's writes go through `Connection`, in the writer's thread
+@pytest.mark.postgres_only  # SQLite's writes go through `Connection`
 def test_a_broken_rule_beneath_connection_is_a_400_for_that_statement_only(
     client: TestClient, app: FastAPI
 ) -> None:

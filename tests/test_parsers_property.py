@@ -139,8 +139,12 @@ def sqlite() -> Any:
     connection.close()
 
 
+STORABLE_TEXT = st.text(max_size=50).filter(lambda text: FORBIDDEN_CHARACTER.search(text) is None)
+"""What a post can hold: never a NUL, at which SQLite's LIKE would stop reading (found by this test)."""
+
+
 @FAST
-@given(words=st.text(min_size=1, max_size=200), haystack=st.text(max_size=50))
+@given(words=st.text(min_size=1, max_size=200), haystack=STORABLE_TEXT)
 @example(words="100%", haystack="100 percent")
 @example(words="a_c", haystack="abc")
 @example(words="\\", haystack="back\\slash")

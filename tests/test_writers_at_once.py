@@ -1,8 +1,8 @@
 """Thirty-two clients writing at once to a real `kaira serve`, while others read what they wrote.
 
-On SQLite this is the path the embedded default takes (reads in the loop's thread, writes on the one
-writer thread, `kaira.database.engines.InProcessSQLite`): no write may meet "database is locked", and
-a post must be readable by the very next request after its 201.
+On SQLite this is the path the embedded default takes (reads and writes in the loop's thread, a write
+that finds the lock taken in the writer thread, `kaira.database.engines.InProcessSQLite`): no write
+may meet "database is locked", and a post must be readable by the very next request after its 201.
 """
 
 from __future__ import annotations

@@ -26,7 +26,7 @@ from sqlalchemy.pool import QueuePool
 from sqlalchemy.util import greenlet_spawn
 
 from kaira.database.driver import PreparedStatement, prepared
-from kaira.database.engines import POOL_TIMEOUT, Engines, closed_if_unanswering
+from kaira.database.engines import POOL_TIMEOUT, Engines, Writer, closed_if_unanswering
 
 A = TypeVar("A")
 T = TypeVar("T")
@@ -101,20 +101,21 @@ class CoreReader:
 
 
 class CoreWriter(CoreReader):
-    """A runner whose statements may write (on SQLite: in the writer's thread, `InProcessSQLite`,
-    where waiting for the write lock never stops the loop), and that may run several statements in
-    one transaction. Reads inside a request that writes take this way too."""
+    """A runner whose statements may write, and that may run several statements in one transaction.
+    On SQLite they run in the loop's thread, or in the writer's thread when the write lock is taken,
+    so that waiting for it never stops the loop (`InProcessSQLite`). Reads inside a request that
+    writes take this way too."""
 
     async def rows(self, statement: Executable, params: Mapping[str, Any]) -> Sequence[Row[Any]]:
         """The rows of one statement (none for a write without RETURNING)."""
         if (sqlite := self.engines.in_process) is not None:
-            return await self._in_turn(sqlite.write, _rows, sqlite.autocommit_writer, statement, params)
+            return await self._in_turn(sqlite.write, _write_rows, statement, params)
         return await self._through_pool(statement, params)
 
     async def in_transaction(self, work: Callable[[Connection, A], T], argument: A) -> T:
         """`work(connection, argument)` in one transaction: committed if it returns, rolled back if not."""
         if (sqlite := self.engines.in_process) is not None:
-            return await self._in_turn(sqlite.write, _in_transaction, sqlite.writer, work, argument)
+            return await self._in_turn(sqlite.write, _write_transaction, work, argument)
         engine = self.engines.transactional.sync_engine
         if self.engines.separate_pools:  # PostgreSQL: a pool of its own, not the queue's
             return await greenlet_spawn(_in_transaction, engine, work, argument)
@@ -125,6 +126,14 @@ def _rows(engine: Engine, statement: Executable, params: Mapping[str, Any]) -> S
     with engine.connect() as connection:
         result = connection.execute(statement, params)
         return result.all() if result.returns_rows else ()
+
+
+def _write_rows(writer: Writer, statement: Executable, params: Mapping[str, Any]) -> Sequence[Row[Any]]:
+    return _rows(writer.statements, statement, params)
+
+
+def _write_transaction(writer: Writer, work: Callable[[Connection, A], T], argument: A) -> T:
+    return _in_transaction(writer.transactions, work, argument)
 
 
 def _on_cursor(engine: Engine, ready: PreparedStatement, params: Mapping[str, Any]) -> Sequence[Row[Any]]:

@@ -10,17 +10,19 @@ alone simply get no BEGIN. SQLite's Core statements have engines of their own (`
 from __future__ import annotations
 
 import asyncio
+import itertools
+import logging
 import queue
 import sqlite3
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 
 from sqlalchemy import Connection, Engine, Executable, Row, create_engine, event, text
 from sqlalchemy.engine import URL, ExceptionContext
-from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.exc import DisconnectionError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
@@ -29,6 +31,8 @@ from kaira.config import Settings
 from kaira.database.driver import PreparedStatement, prepared
 
 T = TypeVar("T")
+
+logger = logging.getLogger(__name__)
 
 POOL_TIMEOUT = 30.0
 """Seconds a request may wait for a pooled connection before it fails (503)."""
@@ -277,6 +281,59 @@ class HeldConnection:
             self._connection = None
 
 
+CHECKPOINT_EVERY = 200
+"""Transactions committed in the event loop's thread between two checkpoints in the writer's thread.
+
+SQLite's own automatic checkpoint (after 1,000 pages of WAL) runs in the commit that crosses the
+line, and copying those pages into the database ends with an fsync: 26 ms measured on this service's
+machines, every few hundred small posts, while every other request waited. The loop's writer leaves
+them to the writer's thread, where the wait holds no other request. 200 small posts are about the
+1,000 pages SQLite would wait for; 200 posts of 100,000 characters leave at most ~20 MB in the WAL."""
+
+
+@dataclass(frozen=True, slots=True)
+class Writer:
+    """A writing connection, as the two ways a write uses it."""
+
+    transactions: Engine
+    """BEGIN IMMEDIATE, statements, COMMIT (`WRITE_TRANSACTION`)."""
+    statements: Engine
+    """The same connection for a statement that stands alone: no BEGIN (`WITHOUT_BEGIN`)."""
+
+    @classmethod
+    def open(cls, url: URL, *, echo: bool, busy_timeout: float, checkpoints: bool) -> Writer:
+        engine = _sync_sqlite(url, echo=echo, busy_timeout=busy_timeout)
+        _sqlite_recipe(engine, foreign_keys=True, wal=True)
+        if not checkpoints:
+            event.listen(engine, "connect", _without_checkpoints)
+        return cls(
+            engine.execution_options(**{WRITE_TRANSACTION: True}),
+            engine.execution_options(**{WITHOUT_BEGIN: True}),
+        )
+
+    def checkpoint(self) -> None:
+        """Copy the WAL's committed pages into the database, as far as readers let it (PASSIVE)."""
+        try:
+            with self.statements.connect() as connection:
+                connection.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
+        except Exception:  # the next one tries again; the WAL only grows meanwhile
+            logger.warning("SQLite checkpoint failed", exc_info=True)
+
+    def dispose(self) -> None:
+        self.transactions.dispose()
+
+
+def _without_checkpoints(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.execute("PRAGMA wal_autocheckpoint=0")
+
+
+def _lock_taken(error: OperationalError) -> bool:
+    """SQLite's "database is locked": another connection holds the write lock (SQLITE_BUSY and its
+    extended codes). The statement that met it changed nothing."""
+    code = getattr(error.orig, "sqlite_errorcode", None)
+    return code is not None and code & 0xFF == sqlite3.SQLITE_BUSY
+
+
 @dataclass(frozen=True, slots=True)
 class InProcessSQLite:
     """SQLite's Core statements without aiosqlite, for a database in a file.
@@ -291,8 +348,13 @@ class InProcessSQLite:
       of `LONG_READ_THREADS` threads (`long_readers`), so that one long search does not hold every
       other request.
       `query_only` makes a write sent there fail instead of waiting for the write lock.
-    - `write` runs each write, a whole transaction at a time, in one thread of its own: one hop per
-      transaction, and waiting for SQLite's write lock (another process writing) costs the loop nothing.
+    - `write` runs a write, a whole transaction at a time, in the event loop's thread too (`writer`)
+      when SQLite's write lock is free; that writer never waits for it (busy timeout 0). When another
+      connection holds the lock (another process, or an ORM session of this one, which needs the loop
+      to finish), the write is run again in a thread of its own (`waiting_writer`), which waits for
+      the lock as long as the busy timeout allows while the loop goes on. Measured with 32 clients
+      creating posts on one CPU: 27 % more posts a second than with every write in the thread,
+      whose hop there and back cost more than the transaction.
 
     The ORM sessions keep the async engine: their work is spread over awaits in request code.
     """
@@ -302,11 +364,13 @@ class InProcessSQLite:
     """The same engine's other connections, one for each thread of `long_reads`: a thread takes one
     for a read and puts it back, so two threads never share one."""
     long_reads: ThreadPoolExecutor
-    writer: Engine
-    """Transactions: BEGIN, statements, COMMIT."""
-    autocommit_writer: Engine
-    """The same connection for a statement that stands alone: no BEGIN (`WITHOUT_BEGIN`)."""
+    writer: Writer
+    """In the loop's thread: never waits for the write lock, never checkpoints (`CHECKPOINT_EVERY`)."""
+    waiting_writer: Writer
+    """In `writer_thread`: waits for the write lock; also runs the checkpoints."""
     writer_thread: ThreadPoolExecutor
+    commits: Iterator[int]
+    """Counts the writes done in the loop's thread, for `CHECKPOINT_EVERY`."""
 
     @classmethod
     def open(cls, url: URL, *, echo: bool, timeout: float) -> InProcessSQLite | None:
@@ -317,8 +381,6 @@ class InProcessSQLite:
             url, echo=echo, busy_timeout=1.0, connections=1 + LONG_READ_THREADS, isolation_level="AUTOCOMMIT"
         )
         event.listen(reading, "connect", _read_only)
-        writer = _sync_sqlite(url, echo=echo, busy_timeout=_busy_timeout(timeout))
-        _sqlite_recipe(writer, foreign_keys=True, wal=True)
         long_readers: queue.SimpleQueue[HeldConnection] = queue.SimpleQueue()
         for _ in range(LONG_READ_THREADS):
             long_readers.put(HeldConnection(reading))
@@ -326,9 +388,10 @@ class InProcessSQLite:
             HeldConnection(reading, budget=LOOP_READ_BUDGET_SECONDS),
             long_readers,
             ThreadPoolExecutor(max_workers=LONG_READ_THREADS, thread_name_prefix="kaira-sqlite-long-reads"),
-            writer.execution_options(**{WRITE_TRANSACTION: True}),
-            writer.execution_options(**{WITHOUT_BEGIN: True}),
+            Writer.open(url, echo=echo, busy_timeout=0.0, checkpoints=False),
+            Writer.open(url, echo=echo, busy_timeout=_busy_timeout(timeout), checkpoints=True),
             ThreadPoolExecutor(max_workers=1, thread_name_prefix="kaira-sqlite-writer"),
+            itertools.count(1),
         )
 
     async def read(self, statement: Executable, params: Mapping[str, Any]) -> Sequence[Row[Any]]:
@@ -349,8 +412,19 @@ class InProcessSQLite:
             self.long_readers.put(held)
 
     async def write(self, work: Callable[..., T], *arguments: Any) -> T:
-        """`work(*arguments)` in the writer's thread."""
-        return await asyncio.get_running_loop().run_in_executor(self.writer_thread, work, *arguments)
+        """`work(writer, *arguments)`: in the loop's thread if the write lock is free, else in the
+        writer's thread once it is. `work` must be one transaction or one statement (a write that
+        met a taken lock changed nothing, so it can simply run again)."""
+        try:
+            done = work(self.writer, *arguments)
+        except OperationalError as error:
+            if not _lock_taken(error):
+                raise
+            loop = asyncio.get_running_loop()
+            return await loop.run_in_executor(self.writer_thread, work, self.waiting_writer, *arguments)
+        if next(self.commits) % CHECKPOINT_EVERY == 0:
+            self.writer_thread.submit(self.waiting_writer.checkpoint)
+        return done
 
     def dispose(self) -> None:
         self.writer_thread.shutdown(wait=True)  # a transaction under way finishes first
@@ -360,6 +434,7 @@ class InProcessSQLite:
             self.long_readers.get_nowait().close()
         self.reader.engine.dispose()
         self.writer.dispose()
+        self.waiting_writer.dispose()
 
 
 def _sync_sqlite(

@@ -243,8 +243,8 @@ _INSERT_LINKS = insert(post_tags).from_select(
 
 
 def _insert_post_then_links(connection: Connection, values: dict[str, Any]) -> Row[Any]:
-    """SQLite: the missing tags and the same, as four statements in one transaction (one hop to the
-    writer's thread, `kaira.database.engines.InProcessSQLite`)."""
+    """SQLite: the missing tags and the same, as four statements in one transaction (in the loop's
+    thread, or in the writer's if the write lock is taken: `kaira.database.engines.InProcessSQLite`)."""
     tags.create_missing_in(connection, values["tags"])
     post_id = connection.execute(_INSERT_POST, values).scalar_one()
     if values["tags"]:
