@@ -21,7 +21,8 @@ from kaira import migrate
 from kaira.config import Settings, parse_database_url
 from kaira.database import engines
 from tests.conftest import TEST_SECRET, MakeUser
-from tests.helpers_pg import wait_for
+from tests.helpers_load import bearer, sign_up_and_log_in
+from tests.helpers_pg import clean_env, kaira_serve, wait_for
 
 
 @pytest.fixture
@@ -85,3 +86,50 @@ def test_writes_in_the_loop_leave_the_checkpoints_to_the_writer_thread_which_doe
         lambda: database.stat().st_size > before, seconds=10, what="the posts' pages in the database file"
     )
     assert len(client.get("/api/posts/?limit=100").json()) == 30
+
+
+WORKERS_WRITERS = 16
+POSTS_EACH = 8
+
+
+def test_two_workers_writing_at_once_to_one_file_all_succeed_and_read_each_others_posts(
+    tmp_path: Path,
+) -> None:
+    """Two processes, each writing in its loop's thread whenever the lock is free: the one that finds
+    it taken by the other must wait for it in its writer's thread, never answer "database is locked"."""
+    env = clean_env(database_url=f"sqlite:///{tmp_path / 'kaira.db'}", secret_key=TEST_SECRET)
+    with kaira_serve(env, tmp_path, "--workers", "2") as server:
+        server.wait_healthy(seconds=60)
+        _, token = sign_up_and_log_in(server.base_url, "ada", "writers password")
+        failures: list[str] = []
+        written: list[int] = []
+        start = threading.Barrier(WORKERS_WRITERS)
+
+        def writer(number: int) -> None:
+            with httpx2.Client(base_url=server.base_url, headers=bearer(token), timeout=30) as client:
+                start.wait()
+                for index in range(POSTS_EACH):
+                    post = {"title": f"w{number}-{index}", "content": "c", "is_published": True}
+                    created = client.post("/api/posts/", json=post)
+                    if created.status_code != 201:
+                        failures.append(f"create: {created.status_code} {created.text}")
+                        continue
+                    written.append(created.json()["id"])
+
+        threads = [threading.Thread(target=writer, args=(number,)) for number in range(WORKERS_WRITERS)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=120)
+        unseen = [
+            post_id
+            for post_id in written
+            if httpx2.get(f"{server.base_url}/api/posts/{post_id}").status_code != 200
+        ]
+        log = server.output()
+
+    assert failures == []
+    assert len(set(written)) == WORKERS_WRITERS * POSTS_EACH
+    assert unseen == []
+    assert "database is locked" not in log
+    assert "Traceback" not in log
