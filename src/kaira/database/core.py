@@ -25,7 +25,7 @@ from sqlalchemy import Connection, Engine, Executable, Row
 from sqlalchemy.pool import QueuePool
 from sqlalchemy.util import greenlet_spawn
 
-from kaira.database.driver import PreparedStatement, prepared
+from kaira.database.driver import PreparedStatement, prepared, rows_in
 from kaira.database.engines import POOL_TIMEOUT, Engines, Writer, closed_if_unanswering
 
 A = TypeVar("A")
@@ -124,8 +124,7 @@ class CoreWriter(CoreReader):
 
 def _rows(engine: Engine, statement: Executable, params: Mapping[str, Any]) -> Sequence[Row[Any]]:
     with engine.connect() as connection:
-        result = connection.execute(statement, params)
-        return result.all() if result.returns_rows else ()
+        return cast(Sequence[Row[Any]], rows_in(connection, statement, params))
 
 
 def _write_rows(writer: Writer, statement: Executable, params: Mapping[str, Any]) -> Sequence[Row[Any]]:

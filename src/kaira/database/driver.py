@@ -16,7 +16,8 @@ connection that is lost has been taken out of use (`translated`). So callers and
 what they saw through `Connection`.
 
 Used by `kaira.database.core` for every Core statement on PostgreSQL (on a connection it checks out
-of the pool), and by `kaira.database.engines.HeldConnection` for SQLite's reads in process.
+of the pool) and for the statements of a transaction (`rows_in`), and by
+`kaira.database.engines.HeldConnection` for SQLite's reads in process.
 `prepared()` answers None, and the caller goes through `Connection`, for SQL text, for a statement
 SQLAlchemy must rewrite per call (an expanding `IN`, a literal rendered at execution), before the
 engine's first connection, and on an engine whose statements are watched: SQL_ECHO's log, or an
@@ -33,7 +34,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any, cast
 
-from sqlalchemy import Dialect, Engine, Executable, exc
+from sqlalchemy import Connection, Dialect, Engine, Executable, exc
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import TextClause
 
@@ -105,6 +106,19 @@ class PreparedStatement:
         for index, process in self.results:
             values[index] = process(values[index])
         return values
+
+
+def rows_in(connection: Connection, statement: Executable, params: Mapping[str, Any]) -> Sequence[Any]:
+    """The rows of `statement` (none for a write without RETURNING) on `connection`, inside whatever
+    transaction SQLAlchemy has begun on it: on its DBAPI cursor where `prepared` allows, else through
+    the `Connection` itself. For the statements of a transaction that `Connection` begins and commits
+    (`kaira.database.core.CoreWriter.in_transaction`), and for SQLite's writes."""
+    engine = connection.engine
+    if (ready := prepared(statement, engine)) is not None:
+        dbapi_connection = connection.connection.dbapi_connection
+        return ready.fetch(engine, dbapi_connection, params, when_lost=connection.invalidate)
+    result = connection.execute(statement, params)
+    return result.all() if result.returns_rows else ()
 
 
 def translated(engine: Engine, dbapi_connection: Any, sql: str, error: Exception) -> tuple[bool, Exception]:

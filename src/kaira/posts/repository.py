@@ -50,6 +50,7 @@ from sqlalchemy.orm import joinedload
 from kaira.auth.caller import Caller
 from kaira.database.base import UTCDateTime
 from kaira.database.core import CoreReader, CoreWriter
+from kaira.database.driver import rows_in
 from kaira.posts.models import POST_SEARCH, Post
 from kaira.posts.schemas import AUTHOR, POST, PostFilter
 from kaira.tags import repository as tags
@@ -246,10 +247,11 @@ def _insert_post_then_links(connection: Connection, values: dict[str, Any]) -> R
     """SQLite: the missing tags and the same, as four statements in one transaction (in the loop's
     thread, or in the writer's if the write lock is taken: `kaira.database.engines.InProcessSQLite`)."""
     tags.create_missing_in(connection, values["tags"])
-    post_id = connection.execute(_INSERT_POST, values).scalar_one()
+    ((post_id,),) = rows_in(connection, _INSERT_POST, values)
     if values["tags"]:
-        connection.execute(_INSERT_LINKS, {"post_id": post_id, "tags": values["tags"]})
-    return connection.execute(_one_post("sqlite", "superuser"), {"post_id": post_id}).one()
+        rows_in(connection, _INSERT_LINKS, {"post_id": post_id, "tags": values["tags"]})
+    (post,) = rows_in(connection, _one_post("sqlite", "superuser"), {"post_id": post_id})
+    return cast(Row[Any], post)
 
 
 async def insert_post(db: CoreWriter, values: dict[str, Any]) -> Row[Any]:

@@ -39,6 +39,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.types import JSON, TypeDecorator
 
 from kaira.database.core import CoreReader, CoreWriter
+from kaira.database.driver import rows_in
 from kaira.posts.models import Post
 from kaira.tags.models import Tag, post_tags
 
@@ -81,7 +82,7 @@ def create_missing_in(connection: Connection, names: Sequence[str]) -> None:
     """The same inside a transaction of SQLite's, where the one writer leaves no other transaction
     whose new names this one could miss."""
     if names:
-        connection.execute(*_missing_names(names))
+        rows_in(connection, *_missing_names(names))
 
 
 _TAGS_NAMED = select(Tag).where(Tag.name.in_(bindparam("names", expanding=True)))
