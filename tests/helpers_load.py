@@ -132,3 +132,42 @@ def sign_up_and_log_in(base_url: str, username: str, password: str) -> tuple[int
 
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
+
+
+@dataclass
+class Written:
+    """What `write_posts_at_once` saw: the new posts' ids, and every answer that was not what it should be."""
+
+    ids: list[int] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+
+
+def write_posts_at_once(
+    base_url: str, token: str, *, writers: int, posts_each: int, post: Callable[[int, int], dict[str, Any]]
+) -> Written:
+    """`writers` threads, released together, each creating `posts_each` posts (`post(writer, index)`)
+    one after another on a connection of its own, and reading each back at once after its 201."""
+    written = Written()
+    start = threading.Barrier(writers)
+
+    def writer(number: int) -> None:
+        with httpx2.Client(base_url=base_url, headers=bearer(token), timeout=30) as client:
+            start.wait()
+            for index in range(posts_each):
+                sent = post(number, index)
+                created = client.post("/api/posts/", json=sent)
+                if created.status_code != 201:
+                    written.failures.append(f"create: {created.status_code} {created.text}")
+                    continue
+                post_id = created.json()["id"]
+                written.ids.append(post_id)
+                read = client.get(f"/api/posts/{post_id}")
+                if read.status_code != 200 or read.json()["title"] != sent["title"]:
+                    written.failures.append(f"read after write: {read.status_code} {read.text}")
+
+    threads = [threading.Thread(target=writer, args=(number,)) for number in range(writers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    return written

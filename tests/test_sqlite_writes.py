@@ -21,7 +21,7 @@ from kaira import migrate
 from kaira.config import Settings, parse_database_url
 from kaira.database import engines
 from tests.conftest import TEST_SECRET, MakeUser
-from tests.helpers_load import bearer, sign_up_and_log_in
+from tests.helpers_load import sign_up_and_log_in, write_posts_at_once
 from tests.helpers_pg import clean_env, kaira_serve, wait_for
 
 
@@ -101,35 +101,22 @@ def test_two_workers_writing_at_once_to_one_file_all_succeed_and_read_each_other
     with kaira_serve(env, tmp_path, "--workers", "2") as server:
         server.wait_healthy(seconds=60)
         _, token = sign_up_and_log_in(server.base_url, "ada", "writers password")
-        failures: list[str] = []
-        written: list[int] = []
-        start = threading.Barrier(WORKERS_WRITERS)
-
-        def writer(number: int) -> None:
-            with httpx2.Client(base_url=server.base_url, headers=bearer(token), timeout=30) as client:
-                start.wait()
-                for index in range(POSTS_EACH):
-                    post = {"title": f"w{number}-{index}", "content": "c", "is_published": True}
-                    created = client.post("/api/posts/", json=post)
-                    if created.status_code != 201:
-                        failures.append(f"create: {created.status_code} {created.text}")
-                        continue
-                    written.append(created.json()["id"])
-
-        threads = [threading.Thread(target=writer, args=(number,)) for number in range(WORKERS_WRITERS)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=120)
+        written = write_posts_at_once(
+            server.base_url,
+            token,
+            writers=WORKERS_WRITERS,
+            posts_each=POSTS_EACH,
+            post=lambda number, index: {"title": f"w{number}-{index}", "content": "c", "is_published": True},
+        )
         unseen = [
             post_id
-            for post_id in written
+            for post_id in written.ids
             if httpx2.get(f"{server.base_url}/api/posts/{post_id}").status_code != 200
         ]
         log = server.output()
 
-    assert failures == []
-    assert len(set(written)) == WORKERS_WRITERS * POSTS_EACH
+    assert written.failures == []
+    assert len(set(written.ids)) == WORKERS_WRITERS * POSTS_EACH
     assert unseen == []
     assert "database is locked" not in log
     assert "Traceback" not in log

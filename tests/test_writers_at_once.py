@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from kaira.users import service as users_service
 from tests.conftest import TEST_SECRET, MakeUser
-from tests.helpers_load import bearer, sign_up_and_log_in
+from tests.helpers_load import sign_up_and_log_in, write_posts_at_once
 from tests.helpers_pg import clean_env, kaira_serve, plain
 
 WRITERS = 32
@@ -36,42 +36,25 @@ def test_thirty_two_writers_at_once_all_succeed_and_read_their_posts_at_once(
     with kaira_serve(env, tmp_path) as server:
         server.wait_healthy(seconds=60)
         _, token = sign_up_and_log_in(server.base_url, "ada", "writers password")
-        failures: list[str] = []
-        written: list[int] = []
-        start = threading.Barrier(WRITERS)
-
-        def writer(number: int) -> None:
-            with httpx2.Client(base_url=server.base_url, headers=bearer(token), timeout=30) as client:
-                start.wait()
-                for index in range(POSTS_EACH):
-                    post = {
-                        "title": f"w{number}-{index}",
-                        "content": "c",
-                        "tags": [f"t{index}", "shared"],
-                        "is_published": True,
-                    }
-                    created = client.post("/api/posts/", json=post)
-                    if created.status_code != 201:
-                        failures.append(f"create: {created.status_code} {created.text}")
-                        continue
-                    post_id = created.json()["id"]
-                    written.append(post_id)
-                    read = client.get(f"/api/posts/{post_id}")
-                    if read.status_code != 200 or read.json()["title"] != post["title"]:
-                        failures.append(f"read after write: {read.status_code} {read.text}")
-
-        threads = [threading.Thread(target=writer, args=(number,)) for number in range(WRITERS)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=120)
+        written = write_posts_at_once(
+            server.base_url,
+            token,
+            writers=WRITERS,
+            posts_each=POSTS_EACH,
+            post=lambda number, index: {
+                "title": f"w{number}-{index}",
+                "content": "c",
+                "tags": [f"t{index}", "shared"],
+                "is_published": True,
+            },
+        )
 
         listed = httpx2.get(f"{server.base_url}/api/posts/?limit=100&tag=shared", timeout=30)
         shared_tag = httpx2.get(f"{server.base_url}/api/tags/", timeout=30).json()
         log = server.output()
 
-    assert failures == []
-    assert len(set(written)) == WRITERS * POSTS_EACH
+    assert written.failures == []
+    assert len(set(written.ids)) == WRITERS * POSTS_EACH
     assert len(listed.json()) == 100  # a full page of the shared tag: every post has it
     assert {tag["name"]: tag["post_count"] for tag in shared_tag}["shared"] == WRITERS * POSTS_EACH
     assert "database is locked" not in log
